@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Darkroom's tests need (git, and what the kernel test adds).
+set -euo pipefail
+packages=(git)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then echo "install-system-deps: need root to install: ${missing[*]}" >&2; exit 1; fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
