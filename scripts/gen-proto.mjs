@@ -14,10 +14,11 @@ mkdirSync(dirname(out), { recursive: true });
 const run = (bin, args) => execFileSync(process.execPath, [join(cli, 'bin', bin), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
 
 run('pbjs', ['-t', 'static-module', '-w', 'es6', '--no-verify', '--force-number', '-o', out, 'proto/darkroom.proto']);
-// Node's ESM loader needs the file extension, and protobufjs/minimal is CommonJS.
-const code = readFileSync(out, 'utf8').replace(
-  /import \* as \$protobuf from "protobufjs\/minimal";/,
-  'import $protobuf from "protobufjs/minimal.js";',
-);
+// 64-bit fields decode to plain numbers (milliseconds and byte counts stay far below 2^53), not
+// Long objects.
+const importLine = 'import $protobuf from "protobufjs/minimal.js";';
+const generated = readFileSync(out, 'utf8');
+if (!generated.includes(importLine)) throw new Error(`gen-proto: pbjs output no longer starts with ${importLine}`);
+const code = generated.replace(importLine, `${importLine}\n$protobuf.util.Long = undefined;\n$protobuf.configure();`);
 writeFileSync(out, code);
 run('pbts', ['--no-comments', '-o', join(root, 'proto/darkroom.d.ts'), out]);
