@@ -32,6 +32,9 @@ export function archiveSize(entries: Pick<ArchiveEntry, 'size'>[]): number {
 
 async function writeEntry(pack: tar.Pack, entry: ArchiveEntry): Promise<void> {
   const sink = pack.entry({ name: entry.name, size: entry.size, mode: ENTRY_MODE, mtime: ENTRY_MTIME, type: 'file', uid: 0, gid: 0 });
+  // A failed entry destroys the whole pack, whose consumer sees the error; the entry's copy of it
+  // must not surface again as an uncaught exception.
+  sink.on('error', () => undefined);
   const scanner = entry.checkPatch ? new PatchScanner(entry.name) : null;
   const chunks: AsyncIterable<Uint8Array> | Uint8Array[] = entry.content instanceof Uint8Array ? [entry.content] : createReadStream(entry.content.path);
   for await (const chunk of chunks) {
