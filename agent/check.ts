@@ -4,7 +4,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../shared/log.js';
-import { checkMemoryBacked, type AgentConfig } from './config/index.js';
+import { AUTO_HARDWARE_CLASS, checkMemoryBacked, type AgentConfig } from './config/index.js';
 import { gatherHardwareProfile, resolveHardwareClass, type HardwareProfile } from './hardware/index.js';
 import { checkTree } from './pipeline/git-tree.js';
 
@@ -78,7 +78,7 @@ export async function checkAgent(config: AgentConfig, options: { logger?: Logger
   return {
     profile,
     hardwareClass: resolveHardwareClass(config.hardwareClass, profile),
-    declaredClass: config.hardwareClass !== 'auto',
+    declaredClass: config.hardwareClass !== AUTO_HARDWARE_CLASS,
     trees,
     stateDir: state.ok ? state.summary : 'unusable',
     workspace,
