@@ -28,3 +28,8 @@ export function reportError(error: unknown): number {
   if (process.env.DARKROOM_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return 1;
 }
+
+/** "darkroom: error: …" on stderr for one of several problems, without ending the command. */
+export function problem(line: string): void {
+  process.stderr.write(`${PROGRAM}: error: ${line}\n`);
+}

@@ -1,0 +1,84 @@
+// The agent's config file: read agent.yaml, validate it strictly with line numbers, settle it.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { DarkroomError } from '../../shared/errors.js';
+import { formatProblem, problemAt, problemsOf, type ConfigProblem } from './locate.js';
+import { checkMemoryBacked } from './memory-fs.js';
+import { resolveConfig, type AgentConfig } from './resolve.js';
+import { rawConfigSchema } from './schema.js';
+import type { TreeSettings } from './settings.js';
+
+export type { AgentConfig } from './resolve.js';
+export type { BootSettings, CommandStage, TreeSettings, WorkloadFormat, WorkloadSettings } from './settings.js';
+export { AUTO_HARDWARE_CLASS, DEFAULT_MEMORY_WORKSPACE, QEMU_DEFAULTS } from './resolve.js';
+export { formatDuration, parseDuration } from './duration.js';
+export { checkMemoryBacked } from './memory-fs.js';
+
+/** Largest config file read; anything bigger is not an agent config. */
+export const MAX_CONFIG_BYTES = 1_048_576;
+
+export type ConfigErrorCode = 'CONFIG_UNREADABLE' | 'CONFIG_INVALID' | 'TREE_UNKNOWN';
+
+/** A config that cannot be used; `problems` holds one "file:line: key: what" line per problem. */
+export class ConfigError extends DarkroomError<ConfigErrorCode> {
+  readonly problems: readonly string[];
+
+  constructor(code: ConfigErrorCode, message: string, options: { problems?: readonly string[]; cause?: unknown } = {}) {
+    super(code, message, { cause: options.cause });
+    this.problems = options.problems ?? [message];
+  }
+}
+
+/**
+ * Reads and validates the agent config at `path`. Every problem is collected (syntax, unknown
+ * keys, wrong types, cross-key rules, a workspace that should be memory-backed and is not) and
+ * thrown together as one ConfigError.
+ */
+export async function loadAgentConfig(path: string): Promise<AgentConfig> {
+  const file = resolve(path);
+  const text = await readFile(file, 'utf8').catch((error: unknown) => {
+    throw new ConfigError('CONFIG_UNREADABLE', `Cannot read the agent config ${path}: ${(error as Error).message}: pass the file written from examples/agent.yaml with --config`, { cause: error });
+  });
+  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
+    throw new ConfigError('CONFIG_UNREADABLE', `Agent config ${path} is larger than ${MAX_CONFIG_BYTES} bytes: is it the right file?`);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const source = { doc, lines };
+  const fail = (problems: ConfigProblem[]): never => {
+    const formatted = problems.map((problem) => formatProblem(path, problem));
+    const count = formatted.length === 1 ? 'a problem' : `${formatted.length} problems`;
+    throw new ConfigError('CONFIG_INVALID', `Agent config ${path} has ${count}:\n  ${formatted.join('\n  ')}`, { problems: formatted });
+  };
+  if (doc.errors.length > 0) {
+    fail(doc.errors.map((error) => ({ path: '(yaml)', line: error.linePos?.[0].line ?? lines.linePos(error.pos[0]).line, message: error.message.split('\n')[0]! })));
+  }
+  const parsed = rawConfigSchema.safeParse(doc.toJS() ?? undefined);
+  if (!parsed.success) fail(problemsOf(source, parsed.error.issues));
+  const { config, problems } = resolveConfig(parsed.data!, file);
+  const located = problems.map((problem) => problemAt(source, problem.path, problem.message));
+  if (config.workspace.memoryBacked) {
+    const memory = await checkMemoryBacked(config.workspace.root);
+    if (!memory.ok) located.push(problemAt(source, ['workspace', 'tmpfs'], memory.problem));
+  }
+  if (located.length > 0) fail(located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
+  return config;
+}
+
+/** The settings of one declared tree, for a job that names it. */
+export function treeSettings(config: AgentConfig, treeName: string): TreeSettings {
+  const tree = config.trees.find((candidate) => candidate.name === treeName);
+  if (!tree) {
+    const declared = config.trees.map((candidate) => candidate.name).join(', ');
+    throw new ConfigError('TREE_UNKNOWN', `Tree ${treeName} is not declared in ${config.file} (declared: ${declared}): add it under trees`);
+  }
+  return tree;
+}
+
+/** Every workload declared for any tree, by name, for the agent's declaration to the coordinator. */
+export function declaredWorkloads(config: AgentConfig): { name: string; format: string }[] {
+  const byName = new Map<string, string>();
+  for (const tree of config.trees) for (const workload of tree.workloads) if (!byName.has(workload.name)) byName.set(workload.name, workload.format);
+  return [...byName].sort(([a], [b]) => a.localeCompare(b)).map(([name, format]) => ({ name, format }));
+}
