@@ -39,7 +39,7 @@ export async function handOver(settings: RestartSettings, completed: StageInit[]
  */
 export async function verifyRestartedKernel(settings: RestartSettings, ctx: PipelineContext): Promise<StageInit> {
   const run = await runCommand(settings.expectKernelCommand, {
-    cwd: ctx.gitTree.dir, logPath: logPath(ctx, 'kernel-check'), timeoutMs: settings.timeoutMs, signal: ctx.signal, env: stageEnv(ctx), logger: ctx.logger,
+    cwd: ctx.workspace.scratchDir, logPath: logPath(ctx, 'kernel-check'), timeoutMs: settings.timeoutMs, signal: ctx.signal, env: stageEnv(ctx), logger: ctx.logger,
   });
   const verdict = commandVerdict(run, 'ERROR');
   if (verdict.status !== 'PASS') return stage(BOOT, 'ERROR', run.durationMs, `the kernel check command failed: ${verdict.reason}`);
