@@ -1,0 +1,32 @@
+// What one job needs to know about the tester's setup for its tree, independent of how the
+// config file spells it (the daemon maps the config onto this).
+import type { WorkloadFormat } from '../parsers/index.js';
+
+export interface CommandStage {
+  command: string;
+  timeoutMs: number;
+}
+
+export type BootSettings =
+  | { method: 'none' }
+  | { method: 'command'; command: string; timeoutMs: number }
+  | { method: 'qemu'; binary: string; kernel: string; memoryMb: number; cpus: number; append: string; extraArgs: string[]; timeoutMs: number; busybox: string; genInitCpio: string }
+  | { method: 'reboot' | 'kexec'; command: string; expectKernelCommand: string; expected: string; timeoutMs: number };
+
+export interface WorkloadSettings {
+  name: string;
+  command: string;
+  timeoutMs: number;
+  format: WorkloadFormat;
+  inGuest: boolean;
+  junitFile?: string;
+}
+
+export interface TreeSettings {
+  name: string;
+  /** The tester's own checkout. */
+  path: string;
+  build: CommandStage | null;
+  boot: BootSettings;
+  workloads: WorkloadSettings[];
+}
