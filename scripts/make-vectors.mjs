@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { VECTORS_DIR, sealVectors, vectorIdentity } from '../dist/test/helpers/vectors.js';
+import { VECTORS_DIR, sealVectors, vectorIdentity } from '../dist/test/support/vectors.js';
 import { fingerprint } from '../dist/shared/identity.js';
 import { readContainerFile, readHeader } from '../dist/shared/bundle/index.js';
 

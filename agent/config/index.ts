@@ -7,10 +7,11 @@ import { formatProblem, problemAt, problemsOf, type ConfigProblem } from './loca
 import { checkMemoryBacked } from './memory-fs.js';
 import { resolveConfig, type AgentConfig } from './resolve.js';
 import { rawConfigSchema } from './schema.js';
-import type { TreeSettings } from './settings.js';
+import type { TreeSettings } from '../pipeline/settings.js';
 
 export type { AgentConfig } from './resolve.js';
-export type { BootSettings, CommandStage, TreeSettings, WorkloadFormat, WorkloadSettings } from './settings.js';
+export type { BootSettings, CommandStage, TreeSettings, WorkloadSettings } from '../pipeline/settings.js';
+export type { WorkloadFormat } from '../parsers/index.js';
 export { AUTO_HARDWARE_CLASS, DEFAULT_MEMORY_WORKSPACE, QEMU_DEFAULTS } from './resolve.js';
 export { formatDuration, parseDuration } from './duration.js';
 export { checkMemoryBacked } from './memory-fs.js';

@@ -3,7 +3,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { ConfigPath } from './locate.js';
 import type { RawBoot, RawCommandStage, RawConfig, RawTree, RawWorkload } from './schema.js';
-import type { BootSettings, CommandStage, TreeSettings, WorkloadSettings } from './settings.js';
+import type { BootSettings, CommandStage, TreeSettings, WorkloadSettings } from '../pipeline/settings.js';
 
 export const AUTO_HARDWARE_CLASS = 'auto';
 export const DEFAULT_CONCURRENCY = 1;

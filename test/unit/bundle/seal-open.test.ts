@@ -4,7 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openBundle, openBundleFile, openLogs, readContainerFile, sealBundle, sealLogs, wrapForRecipients, readHeader, BundleError } from '../../../shared/bundle/index.js';
 import { tweetNacl } from '../../../shared/crypto/tweetnacl.js';
-import { bigPatch, makeParties, smallPatch, tempDir, trustOnly } from '../../helpers/bundle-fixture.js';
+import { bigPatch, makeParties, smallPatch, tempDir, trustOnly } from '../../support/bundle-fixture.js';
 
 const signerOf = (identity: ReturnType<typeof makeParties>['maintainer']) => ({ name: 'alice', identity });
 

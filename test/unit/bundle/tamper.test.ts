@@ -11,7 +11,7 @@ import { signLabelled, nacl } from '../../../shared/crypto/index.js';
 import { envelopeIdOf } from '../../../shared/bundle/keys.js';
 import { openPayloadBytes, sealPayloadBytes } from '../../../shared/bundle/stream.js';
 import type { Identity } from '../../../shared/identity.js';
-import { SECRET_LINE, bigPatch, filesUnder, makeParties, smallPatch, tempDir, trustOnly, type Parties } from '../../helpers/bundle-fixture.js';
+import { SECRET_LINE, bigPatch, filesUnder, makeParties, smallPatch, tempDir, trustOnly, type Parties } from '../../support/bundle-fixture.js';
 
 const SEALED_CHUNK = 65536 + 16;
 

@@ -13,7 +13,7 @@ import { keyCommitment, payloadKey } from '../../../shared/bundle/keys.js';
 import { wrapForRecipients } from '../../../shared/bundle/stanza.js';
 import { sealPayloadBytes } from '../../../shared/bundle/stream.js';
 import { nacl } from '../../../shared/crypto/index.js';
-import { makeParties, smallPatch, tempDir, trustOnly, type Parties } from '../../helpers/bundle-fixture.js';
+import { makeParties, smallPatch, tempDir, trustOnly, type Parties } from '../../support/bundle-fixture.js';
 
 type RawEntry = { name: string; content?: string; type?: 'file' | 'symlink' | 'link' | 'directory'; linkname?: string };
 

@@ -9,8 +9,8 @@ import { openBundleFile, openLogs } from '../../../shared/bundle/index.js';
 import { sodiumNacl } from '../../../shared/crypto/sodium.js';
 import { tweetNacl } from '../../../shared/crypto/tweetnacl.js';
 import { fingerprint } from '../../../shared/identity.js';
-import { tempDir } from '../../helpers/bundle-fixture.js';
-import { LOGS_VECTOR_FILES, VECTORS_DIR, bundleVectorInput, sealVectors, vectorIdentity } from '../../helpers/vectors.js';
+import { tempDir } from '../../support/bundle-fixture.js';
+import { LOGS_VECTOR_FILES, VECTORS_DIR, bundleVectorInput, sealVectors, vectorIdentity } from '../../support/vectors.js';
 
 interface VectorIndex {
   fingerprints: Record<string, string>;

@@ -2,19 +2,13 @@
 // sealing them again must give the checked-in bytes exactly (test/vectors/README.md).
 import { mkdir, readFile, readdir, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { nacl as defaultNacl, type Nacl } from '../../shared/crypto/index.js';
 import { identityFromSecrets, type Identity } from '../../shared/identity.js';
 import { sealBundle, sealLogs, type SealBundleInput } from '../../shared/bundle/index.js';
 import { bigPatch } from './bundle-fixture.js';
+import { REPO_ROOT } from './paths.js';
 
-/** The repository root, found from this compiled file (dist/test/helpers/) or the source. */
-export function repoRoot(): string {
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  return here.includes('/dist/') ? join(here.slice(0, here.lastIndexOf('/dist/')), '') : join(here, '..', '..');
-}
-
-export const VECTORS_DIR = () => join(repoRoot(), 'test', 'vectors');
+export const VECTORS_DIR = () => join(REPO_ROOT, 'test', 'vectors');
 export const VECTOR_TIME_MS = 1_790_000_000_000;
 
 const digest = (crypto: Nacl, text: string) => crypto.sha512(Buffer.from(text));
