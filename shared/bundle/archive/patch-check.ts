@@ -27,6 +27,15 @@ export function pathProblem(path: string): string | null {
   return null;
 }
 
+const [DASH, PLUS, LOWER_C, LOWER_D, LOWER_N, LOWER_R] = ['-', '+', 'c', 'd', 'n', 'r'].map((c) => c.charCodeAt(0));
+
+/** False only for lines that cannot start with any checked prefix (the bulk of a diff's body). */
+function mayBeHeader(buffer: Buffer, start: number, end: number): boolean {
+  const first = buffer[start];
+  if (first === DASH || first === PLUS) return end - start >= 3 && buffer[start + 1] === first && buffer[start + 2] === first;
+  return first === LOWER_D || first === LOWER_N || first === LOWER_R || first === LOWER_C;
+}
+
 export class PatchScanner {
   readonly #entry: string;
   #line = 1;
@@ -42,12 +51,27 @@ export class PatchScanner {
   push(bytes: Uint8Array): void {
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let start = 0;
-    while (start < buffer.length) {
-      const newline = buffer.indexOf(NEWLINE, start);
-      const end = newline === -1 ? buffer.length : newline;
-      this.#keep(buffer.subarray(start, end));
+    if (this.#headBytes > 0 || this.#overlong) {
+      // The line the previous chunk ended in continues here.
+      const newline = buffer.indexOf(NEWLINE);
+      this.#keep(buffer.subarray(0, newline === -1 ? buffer.length : newline));
       if (newline === -1) return;
       this.#finishLine();
+      start = newline + 1;
+    }
+    while (start < buffer.length) {
+      const newline = buffer.indexOf(NEWLINE, start);
+      if (newline === -1) {
+        this.#keep(buffer.subarray(start));
+        return;
+      }
+      // Fast path: most lines of a diff cannot be a header line; only candidates are decoded.
+      if (mayBeHeader(buffer, start, newline)) {
+        this.#keep(buffer.subarray(start, newline));
+        this.#finishLine();
+      } else {
+        this.#line += 1;
+      }
       start = newline + 1;
     }
   }

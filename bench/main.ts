@@ -1,0 +1,10 @@
+// `npm run bench`: every benchmark, one JSON document on stdout. Figures are ratios against a
+// baseline measured in the same run, because this machine is shared and noisy.
+import { benchSeal } from './seal.js';
+import { benchVerify } from './verify.js';
+
+const benches = [benchSeal, benchVerify];
+
+const results: Record<string, unknown>[] = [];
+for (const bench of benches) results.push(await bench());
+process.stdout.write(`${JSON.stringify({ node: process.version, cpus: (await import('node:os')).cpus().length, results }, null, 2)}\n`);
