@@ -11,6 +11,7 @@ export type AuditAction =
   | 'party.enrolled'
   | 'party.revoked'
   | 'token.issued'
+  | 'token.voided'
   | 'embargo.created'
   | 'embargo.withdrawn'
   | 'embargo.expired'

@@ -1,5 +1,5 @@
 // Opens the coordinator's SQLite file: WAL, durable commits, a busy time-out, schema migrations.
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
 import { MIGRATIONS } from './migrations.js';
@@ -7,6 +7,8 @@ import { MIGRATIONS } from './migrations.js';
 export type Db = Database.Database;
 
 export const DATABASE_FILE_NAME = 'coordinator.db';
+/** Owner only; SQLite gives the -wal and -shm files the same mode. */
+export const DATABASE_FILE_MODE = 0o600;
 /** How long a writer waits for another process's write transaction before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5_000;
 
@@ -30,6 +32,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   if (!options.create && !existsSync(path)) {
     throw new StoreError('STORE_MISSING', `No coordinator database at ${path}: run 'darkroom coordinator init --data DIR' first, or check --data`);
   }
+  if (!existsSync(path)) closeSync(openSync(path, 'wx', DATABASE_FILE_MODE));
   const db = new Database(path);
   try {
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);

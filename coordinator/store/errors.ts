@@ -8,6 +8,7 @@ export type StoreErrorCode =
   | 'TOKEN_UNKNOWN'
   | 'TOKEN_EXPIRED'
   | 'TOKEN_USED'
+  | 'TOKEN_WRONG_ROLE'
   | 'TOKEN_INVALID'
   | 'NAME_INVALID'
   | 'PARTY_EXISTS'

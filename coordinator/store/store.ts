@@ -35,6 +35,11 @@ export interface Closure<T> {
   cancelled: Job[];
 }
 
+export interface Revocation extends Closure<Party | null> {
+  /** Unused tokens for the name that were voided. */
+  voidedTokens: number;
+}
+
 export class Store {
   readonly dataDir: string;
   readonly db: Db;
@@ -88,7 +93,7 @@ export class Store {
       if (retried) return retried;
       const grant = this.tokens.consume(request.token, now);
       if (grant.role !== request.role) {
-        throw new StoreError('TOKEN_UNKNOWN', `Enrolment token for '${grant.name}' is for a ${grant.role}, not a ${request.role}: use the command for the token's role`);
+        throw new StoreError('TOKEN_WRONG_ROLE', `Enrolment token for '${grant.name}' is for a ${grant.role}, not a ${request.role}: use the command for the token's role`);
       }
       if (request.role === 'agent' && !request.declaration) throw new StoreError('DECLARATION_INVALID', 'Agent enrolment lacks its declaration: send hardware profile, class, trees and workloads');
       const party = this.parties.insert({
@@ -114,12 +119,19 @@ export class Store {
     return same ? party : null;
   }
 
-  /** Revokes a party and cancels its open jobs, at once. */
-  revoke(name: string, options: { actor: string; now: number }): Closure<Party> {
+  /**
+   * Revokes a party and cancels its open jobs, at once. A name with no party yet but unused
+   * tokens has those tokens voided instead (a token leaked before it was used).
+   */
+  revoke(name: string, options: { actor: string; now: number }): Revocation {
     return this.write(() => {
+      if (!this.parties.byName(name)) {
+        const voidedTokens = this.tokens.voidUnused(name, options.actor, options.now);
+        if (voidedTokens > 0) return { subject: null, cancelled: [], voidedTokens };
+      }
       const party = this.parties.markRevoked(name, options.actor, options.now);
       const cancelled = party.role === 'agent' ? this.jobs.cancelOpen({ agentId: party.id }, 'agent revoked', options.actor, options.now) : [];
-      return { subject: party, cancelled };
+      return { subject: party, cancelled, voidedTokens: this.tokens.voidUnused(name, options.actor, options.now) };
     });
   }
 

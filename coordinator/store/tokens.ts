@@ -59,6 +59,7 @@ export class Tokens {
   readonly #get;
   readonly #use;
   readonly #link;
+  readonly #void;
   readonly #enrolled;
 
   constructor(db: Db, audit: AuditLog) {
@@ -66,6 +67,7 @@ export class Tokens {
     this.#insert = db.prepare('INSERT INTO tokens (hash, role, name, groups_json, contact, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.#get = db.prepare<[string], RawToken>('SELECT role, name, groups_json, contact, expires_at, used_at, used_by FROM tokens WHERE hash = ?');
     this.#use = db.prepare('UPDATE tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL');
+    this.#void = db.prepare('UPDATE tokens SET used_at = ? WHERE name = ? AND used_at IS NULL');
     this.#link = db.prepare('UPDATE tokens SET used_by = ? WHERE hash = ?');
     this.#enrolled = db.prepare<[string], { id: number }>('SELECT id FROM parties WHERE name = ?');
   }
@@ -109,6 +111,13 @@ export class Tokens {
   /** Records which party a consumed token enrolled. */
   link(token: string, partyId: number): void {
     this.#link.run(partyId, tokenHash(token));
+  }
+
+  /** Voids the unused tokens issued for a name (revoking someone not yet enrolled); returns how many. */
+  voidUnused(name: string, actor: string, now: number): number {
+    const voided = this.#void.run(now, name).changes;
+    if (voided > 0) this.#audit.append({ actor, action: 'token.voided', subject: name, details: { tokens: voided } }, now);
+    return voided;
   }
 
   /** The party a used token enrolled, if any: lets a client that lost its EnrollResult retry. */
