@@ -111,7 +111,7 @@ function registerEmbargoCommands(coordinator: Command): void {
     .requiredOption('--until <iso-date>', 'the disclosure date, e.g. 2030-01-31 or 2030-01-31T12:00Z')
     .action((options: DataOption & { name: string; testers: string; maintainers: string; until: string }) => {
       const { created, eligible } = withStore(options, (store) => {
-        const made = store.write(() => store.embargoes.create({ name: options.name, testers: options.testers, maintainers: options.maintainers, until: options.until }, adminActor(), Date.now()));
+        const made = store.write(() => store.embargoes.create({ name: options.name, testers: options.testers, maintainers: options.maintainers, until: options.until }, { actor: adminActor(), now: Date.now() }));
         return { created: made, eligible: store.embargoes.eligibleTesters(made).map((party) => party.name) };
       });
       say(`Embargo ${created.name} open until ${new Date(created.untilMs).toISOString()}; eligible testers now: ${eligible.length > 0 ? eligible.join(', ') : 'none'}`);

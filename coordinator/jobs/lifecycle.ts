@@ -83,8 +83,13 @@ function checkAttempt(job: JobSnapshot, event: JobEvent & { attempt: number }): 
   if (event.attempt !== job.attempt) refuse(job, event, `it names attempt ${event.attempt}`);
 }
 
+export interface At {
+  now: number;
+  policy?: JobPolicy;
+}
+
 /** The job after `event` at time `now`; throws LifecycleError when the event is not allowed. */
-export function transition(job: JobSnapshot, event: JobEvent, now: number, policy: JobPolicy = DEFAULT_JOB_POLICY): JobSnapshot {
+export function transition(job: JobSnapshot, event: JobEvent, { now, policy = DEFAULT_JOB_POLICY }: At): JobSnapshot {
   switch (event.kind) {
     case 'offer':
       if (job.state !== 'queued') refuse(job, event, 'only queued jobs are offered');
@@ -97,43 +102,43 @@ export function transition(job: JobSnapshot, event: JobEvent, now: number, polic
     case 'decline':
       checkAttempt(job, event);
       if (job.state !== 'offered') refuse(job, event, 'it was not offered');
-      return finish(job, 'miss', now, { status: 'MISS', reason: `declined: ${event.reason}` });
+      return finish(job, 'miss', { now, status: 'MISS', reason: `declined: ${event.reason}` });
     case 'heartbeat':
       if (job.state !== 'running') refuse(job, event, 'only running jobs hold a lease');
       return { ...job, leaseUntil: now + policy.leaseMs };
     case 'result':
-      return applyResult(job, event, now, policy);
+      return applyResult(job, event, { now, policy });
     case 'cancel':
       if (!isOpen(job.state)) refuse(job, event, 'it has already ended');
-      return finish(job, 'cancelled', now, { status: null, reason: event.reason });
+      return finish(job, 'cancelled', { now, status: null, reason: event.reason });
     case 'lease-lapsed':
       if (job.state !== 'running' && job.state !== 'offered') refuse(job, event, 'it holds no lease');
       return { ...job, state: 'queued', leaseUntil: null, lapsedAt: job.lapsedAt ?? now };
     case 'give-up':
       if (!isOpen(job.state) || job.lapsedAt === null) refuse(job, event, 'its agent has not vanished');
-      return finish(job, 'lost', now, { status: 'MISS', reason: 'agent did not return before the lost limit' });
+      return finish(job, 'lost', { now, status: 'MISS', reason: 'agent did not return before the lost limit' });
     case 'queue-timeout':
       if ((job.state !== 'queued' && job.state !== 'offered') || job.lapsedAt !== null) refuse(job, event, 'it was picked up');
-      return finish(job, 'miss', now, { status: 'MISS', reason: 'no agent started it before the queue time-out' });
+      return finish(job, 'miss', { now, status: 'MISS', reason: 'no agent started it before the queue time-out' });
   }
 }
 
-function applyResult(job: JobSnapshot, event: { kind: 'result'; attempt: number; status: Status }, now: number, policy: JobPolicy): JobSnapshot {
+function applyResult(job: JobSnapshot, event: { kind: 'result'; attempt: number; status: Status }, { now, policy = DEFAULT_JOB_POLICY }: At): JobSnapshot {
   checkAttempt(job, event);
   if (job.state === 'cancelled') refuse(job, event, 'it was cancelled');
   if (job.state === 'done') refuse(job, event, 'it already has a result');
   if (event.status === 'ERROR' && job.attempt <= policy.errorRetries) {
     return { ...job, state: 'queued', attempt: job.attempt + 1, queuedAt: now, offeredAt: null, startedAt: null, leaseUntil: null, lapsedAt: null, status: null, reason: 'retrying after ERROR' };
   }
-  return finish(job, 'done', now, { status: event.status, reason: null });
+  return finish(job, 'done', { now, status: event.status, reason: null });
 }
 
-function finish(job: JobSnapshot, state: JobState, now: number, outcome: { status: Status | null; reason: string | null }): JobSnapshot {
-  return { ...job, state, leaseUntil: null, finishedAt: now, status: outcome.status, reason: outcome.reason };
+function finish(job: JobSnapshot, state: JobState, outcome: { now: number; status: Status | null; reason: string | null }): JobSnapshot {
+  return { ...job, state, leaseUntil: null, finishedAt: outcome.now, status: outcome.status, reason: outcome.reason };
 }
 
 /** The time-driven event due for this job at `now`, or null: lease lapse, loss, queue time-out. */
-export function dueEvent(job: JobSnapshot, now: number, policy: JobPolicy = DEFAULT_JOB_POLICY): JobEvent | null {
+export function dueEvent(job: JobSnapshot, { now, policy = DEFAULT_JOB_POLICY }: At): JobEvent | null {
   if (!isOpen(job.state)) return null;
   if (job.lapsedAt !== null) return now - job.lapsedAt >= policy.lostAfterMs ? { kind: 'give-up' } : null;
   if (job.state === 'running') return job.leaseUntil !== null && now >= job.leaseUntil ? { kind: 'lease-lapsed' } : null;

@@ -188,7 +188,7 @@ export class Bundles {
   }
 
   /** Adds stanzas for more recipients (rewrap); returns the jobs this creates. */
-  rewrap(bundleId: string, stanzas: readonly StanzaFor[], actor: Party, now: number): Job[] {
+  rewrap(bundleId: string, { stanzas, actor, now }: { stanzas: readonly StanzaFor[]; actor: Party; now: number }): Job[] {
     return inWrite(this.#db, () => {
       const bundle = this.require(bundleId);
       const embargo = this.#openEmbargo(this.#deps.embargoes.byId(bundle.embargoId)!.name, now);
@@ -208,6 +208,6 @@ export class Bundles {
       if (!this.#deps.embargoes.isTesterOf(agent, embargo) || !agent.declaration) continue;
       for (const tree of bundle.trees) if (agent.declaration.trees.includes(tree)) pairs.push({ agent, tree });
     }
-    return this.#deps.jobs.create(bundle.id, pairs, now);
+    return this.#deps.jobs.create(bundle.id, { pairs, now });
   }
 }

@@ -77,7 +77,7 @@ export class Dispatch {
       const room = agent.declaration!.concurrency - this.#busy.get(agent.id)!.count;
       if (room <= 0) return [];
       return this.#queued.all(agent.id, now, room).map((raw) => {
-        const job = this.#jobs.apply(jobFromRaw(raw), { kind: 'offer' }, now);
+        const job = this.#jobs.apply(jobFromRaw(raw), { event: { kind: 'offer' }, now });
         this.#audit.append({ actor: 'coordinator', action: 'job.offered', subject: job.id, details: { agent: agent.name, bundle: job.bundleId, tree: job.tree, attempt: job.attempt } }, now);
         return offerOf(raw);
       });
@@ -90,35 +90,35 @@ export class Dispatch {
     return this.#offered.all(agent.id, now).map(offerOf);
   }
 
-  accept(agent: Party, job: { jobId: string; attempt: number }, now: number): Job {
-    return inWrite(this.#db, () => this.#jobs.apply(this.#jobs.owned(agent, job.jobId), { kind: 'accept', attempt: job.attempt }, now));
+  accept(agent: Party, { jobId, attempt, now }: { jobId: string; attempt: number; now: number }): Job {
+    return inWrite(this.#db, () => this.#jobs.apply(this.#jobs.owned(agent, jobId), { event: { kind: 'accept', attempt }, now }));
   }
 
-  decline(agent: Party, job: { jobId: string; attempt: number; reason: string }, now: number): Job {
-    return inWrite(this.#db, () => this.#jobs.apply(this.#jobs.owned(agent, job.jobId), { kind: 'decline', attempt: job.attempt, reason: job.reason }, now));
+  decline(agent: Party, { jobId, attempt, reason, now }: { jobId: string; attempt: number; reason: string; now: number }): Job {
+    return inWrite(this.#db, () => this.#jobs.apply(this.#jobs.owned(agent, jobId), { event: { kind: 'decline', attempt, reason }, now }));
   }
 
   /** Renews the leases of the listed jobs this agent is running; ignores any others. Returns the renewed. */
-  heartbeat(agent: Party, runningJobIds: readonly string[], now: number): Job[] {
+  heartbeat(agent: Party, { runningJobIds, now }: { runningJobIds: readonly string[]; now: number }): Job[] {
     return inWrite(this.#db, () => {
       const renewed: Job[] = [];
       for (const id of runningJobIds) {
         const job = this.#jobs.get(id);
-        if (job && job.agentId === agent.id && job.state === 'running') renewed.push(this.#jobs.apply(job, { kind: 'heartbeat' }, now));
+        if (job && job.agentId === agent.id && job.state === 'running') renewed.push(this.#jobs.apply(job, { event: { kind: 'heartbeat' }, now }));
       }
       return renewed;
     });
   }
 
   /** Records a stage event of a job this agent runs; a progress report also renews its lease. */
-  progress(agent: Party, update: { jobId: string; attempt: number; stage: string }, now: number): Job {
+  progress(agent: Party, update: { jobId: string; attempt: number; stage: string; now: number }): Job {
     return inWrite(this.#db, () => {
       const job = this.#jobs.owned(agent, update.jobId);
       if (job.attempt !== update.attempt || job.state !== 'running') {
         throw new StoreError('JOB_UNKNOWN', `Job '${update.jobId}' attempt ${update.attempt} is not running (state ${job.state}, attempt ${job.attempt})`);
       }
       this.#jobs.setStage(job, update.stage);
-      return { ...this.#jobs.apply(job, { kind: 'heartbeat' }, now), stage: update.stage };
+      return { ...this.#jobs.apply(job, { event: { kind: 'heartbeat' }, now: update.now }), stage: update.stage };
     });
   }
 

@@ -92,7 +92,7 @@ export class Embargoes {
   }
 
   /** Creates an embargo; named parties must exist with the right role. Call in a write transaction. */
-  create(request: EmbargoRequest, actor: string, now: number): Embargo {
+  create(request: EmbargoRequest, { actor, now }: { actor: string; now: number }): Embargo {
     checkName(request.name, 'Embargo name');
     if (this.#byName.get(request.name)) throw new StoreError('EMBARGO_EXISTS', `An embargo named '${request.name}' already exists: pick another name`);
     const testers = parseMembers(request.testers, 'testers');
@@ -134,7 +134,7 @@ export class Embargoes {
   }
 
   /** Marks the embargo withdrawn; the caller cancels its jobs in the same transaction. */
-  markWithdrawn(name: string, actor: string, now: number): Embargo {
+  markWithdrawn(name: string, { actor, now }: { actor: string; now: number }): Embargo {
     const embargo = this.require(name);
     if (embargo.withdrawnAt !== null) throw new StoreError('EMBARGO_CLOSED', `Embargo '${name}' was already withdrawn at ${new Date(embargo.withdrawnAt).toISOString()}`);
     this.#withdraw.run(now, embargo.id);

@@ -112,7 +112,7 @@ export class Jobs {
   }
 
   /** Creates the missing jobs of a bundle for each (agent, tree) pair; returns those created. */
-  create(bundleId: string, pairs: ReadonlyArray<{ agent: Party; tree: string }>, now: number): Job[] {
+  create(bundleId: string, { pairs, now }: { pairs: ReadonlyArray<{ agent: Party; tree: string }>; now: number }): Job[] {
     const created: Job[] = [];
     for (const { agent, tree } of pairs) {
       const id = newJobId();
@@ -140,8 +140,8 @@ export class Jobs {
   }
 
   /** Applies one lifecycle event and writes the result; call inside a write transaction. */
-  apply(job: Job, event: JobEvent, now: number): Job {
-    const next = { ...job, ...transition(job, event, now, this.#policy) };
+  apply(job: Job, { event, now }: { event: JobEvent; now: number }): Job {
+    const next = { ...job, ...transition(job, event, { now, policy: this.#policy }) };
     this.#update.run(next.state, next.attempt, next.queuedAt, next.offeredAt, next.startedAt, next.leaseUntil, next.lapsedAt, next.finishedAt, next.status, next.reason, next.id);
     return next;
   }
@@ -159,17 +159,17 @@ export class Jobs {
   sweep(now: number): Job[] {
     const moved: Job[] = [];
     for (const job of this.#open.all().map(jobFromRaw)) {
-      const event = dueEvent(job, now, this.#policy);
-      if (event) moved.push(this.apply(job, event, now));
+      const event = dueEvent(job, { now, policy: this.#policy });
+      if (event) moved.push(this.apply(job, { event, now }));
     }
     return moved;
   }
 
   /** Cancels the open jobs of an embargo or of an agent; call inside the change's transaction. */
-  cancelOpen(scope: JobScope, reason: string, actor: string, now: number): Job[] {
+  cancelOpen(scope: JobScope, { reason, actor, now }: { reason: string; actor: string; now: number }): Job[] {
     const open = 'embargoId' in scope ? this.#openOfEmbargo.all(scope.embargoId) : this.#openOfAgent.all(scope.agentId);
     return open.map((raw) => {
-      const job = this.apply(jobFromRaw(raw), { kind: 'cancel', reason }, now);
+      const job = this.apply(jobFromRaw(raw), { event: { kind: 'cancel', reason }, now });
       this.#audit.append({ actor, action: 'job.cancelled', subject: job.id, details: { agent: job.agentName, bundle: job.bundleId, attempt: job.attempt, reason } }, now);
       return job;
     });

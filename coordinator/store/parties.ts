@@ -170,9 +170,14 @@ export class Parties {
     this.#seen.run(now, partyId);
   }
 
-  /** Records that the server holds a connection of this party (since `now`) or none (null). */
-  setConnected(partyId: number, since: number | null, now: number): void {
-    this.#connected.run(since, now, partyId);
+  /** Records that the server holds a connection of this party since `now` (status shows it). */
+  connected(partyId: number, now: number): void {
+    this.#connected.run(now, now, partyId);
+  }
+
+  /** Records that the party's last connection closed at `now`. */
+  disconnected(partyId: number, now: number): void {
+    this.#connected.run(null, now, partyId);
   }
 
   /** At server start: nothing is connected yet, whatever a crashed run left behind. */
@@ -184,7 +189,7 @@ export class Parties {
    * Revokes a party and records it. Its open jobs are cancelled by the caller in the same
    * transaction (see Store.revoke). Revoking twice is refused, so the audit log holds one entry.
    */
-  markRevoked(name: string, actor: string, now: number): Party {
+  markRevoked(name: string, { actor, now }: { actor: string; now: number }): Party {
     const party = this.require(name);
     if (party.revokedAt !== null) throw new StoreError('PARTY_REVOKED', `Party '${name}' was already revoked at ${new Date(party.revokedAt).toISOString()}`);
     this.#revoke.run(now, party.id);

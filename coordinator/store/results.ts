@@ -100,7 +100,7 @@ export class Results {
     if (existing) return { outcome: 'duplicate', resultId: existing.result_id, job };
     let next: Job;
     try {
-      next = this.#jobs.apply(job, { kind: 'result', attempt: result.attempt, status: result.status }, now);
+      next = this.#jobs.apply(job, { event: { kind: 'result', attempt: result.attempt, status: result.status }, now });
     } catch (error) {
       if (error instanceof LifecycleError) return { outcome: 'stale', resultId: result.resultId, job };
       throw error;

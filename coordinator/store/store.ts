@@ -126,20 +126,20 @@ export class Store {
   revoke(name: string, options: { actor: string; now: number }): Revocation {
     return this.write(() => {
       if (!this.parties.byName(name)) {
-        const voidedTokens = this.tokens.voidUnused(name, options.actor, options.now);
+        const voidedTokens = this.tokens.voidUnused(name, options);
         if (voidedTokens > 0) return { subject: null, cancelled: [], voidedTokens };
       }
-      const party = this.parties.markRevoked(name, options.actor, options.now);
-      const cancelled = party.role === 'agent' ? this.jobs.cancelOpen({ agentId: party.id }, 'agent revoked', options.actor, options.now) : [];
-      return { subject: party, cancelled, voidedTokens: this.tokens.voidUnused(name, options.actor, options.now) };
+      const party = this.parties.markRevoked(name, options);
+      const cancelled = party.role === 'agent' ? this.jobs.cancelOpen({ agentId: party.id }, { ...options, reason: 'agent revoked' }) : [];
+      return { subject: party, cancelled, voidedTokens: this.tokens.voidUnused(name, options) };
     });
   }
 
   /** Withdraws an embargo and cancels its open jobs, at once. */
   withdrawEmbargo(name: string, options: { actor: string; now: number }): Closure<Embargo> {
     return this.write(() => {
-      const embargo = this.embargoes.markWithdrawn(name, options.actor, options.now);
-      return { subject: embargo, cancelled: this.jobs.cancelOpen({ embargoId: embargo.id }, 'embargo withdrawn', options.actor, options.now) };
+      const embargo = this.embargoes.markWithdrawn(name, options);
+      return { subject: embargo, cancelled: this.jobs.cancelOpen({ embargoId: embargo.id }, { ...options, reason: 'embargo withdrawn' }) };
     });
   }
 
@@ -148,7 +148,7 @@ export class Store {
     return this.write(() =>
       this.embargoes.due(now).map((embargo) => {
         this.embargoes.markExpired(embargo, now);
-        return { subject: { ...embargo, expiredAt: now }, cancelled: this.jobs.cancelOpen({ embargoId: embargo.id }, 'embargo deadline passed', 'coordinator', now) };
+        return { subject: { ...embargo, expiredAt: now }, cancelled: this.jobs.cancelOpen({ embargoId: embargo.id }, { reason: 'embargo deadline passed', actor: 'coordinator', now }) };
       }),
     );
   }

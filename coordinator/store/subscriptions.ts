@@ -98,7 +98,7 @@ export class Subscriptions {
     });
   }
 
-  remove(party: Party, subscriptionId: number, now: number): boolean {
+  remove(party: Party, { subscriptionId, now }: { subscriptionId: number; now: number }): boolean {
     return inWrite(this.#db, () => {
       const removed = this.#remove.run(subscriptionId, party.id).changes === 1;
       if (removed) this.#audit.append({ actor: party.name, action: 'subscription.removed', subject: String(subscriptionId) }, now);

@@ -114,7 +114,7 @@ export class Tokens {
   }
 
   /** Voids the unused tokens issued for a name (revoking someone not yet enrolled); returns how many. */
-  voidUnused(name: string, actor: string, now: number): number {
+  voidUnused(name: string, { actor, now }: { actor: string; now: number }): number {
     const voided = this.#void.run(now, name).changes;
     if (voided > 0) this.#audit.append({ actor, action: 'token.voided', subject: name, details: { tokens: voided } }, now);
     return voided;

@@ -31,7 +31,7 @@ test('validation errors name the bad input', async (t) => {
   enrolMaintainer(store, 'm');
   const until = new Date(T0 + DAY).toISOString();
   const create = (name: string, testers: string, maintainers: string, deadline = until) => () =>
-    store.write(() => store.embargoes.create({ name, testers, maintainers, until: deadline }, 'admin', T0));
+    store.write(() => store.embargoes.create({ name, testers, maintainers, until: deadline }, { actor: 'admin', now: T0 }));
   assert.throws(create('CVE-1', 'alice,@bad group', 'm'), { code: 'EMBARGO_INVALID', message: /'@bad group'/ });
   assert.throws(create('CVE-1', 'alice,ghost', 'm'), { code: 'EMBARGO_INVALID', message: /'ghost'.*not enrolled/ });
   assert.throws(create('CVE-1', 'm', 'm'), { code: 'EMBARGO_INVALID', message: /'m'.*maintainer/ });

@@ -65,5 +65,5 @@ export function acceptBundle(store: Store, spec: { embargo: string; submitter: P
 
 /** An embargo over the given testers list, maintained by `m`, open for a year from T0. */
 export function openEmbargo(store: Store, name: string, testers: string, maintainers = 'm'): void {
-  store.write(() => store.embargoes.create({ name, testers, maintainers, until: new Date(T0 + 365 * DAY).toISOString() }, 'admin', T0));
+  store.write(() => store.embargoes.create({ name, testers, maintainers, until: new Date(T0 + 365 * DAY).toISOString() }, { actor: 'admin', now: T0 }));
 }

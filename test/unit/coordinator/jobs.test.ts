@@ -22,8 +22,8 @@ test('one job per eligible recipient × declared tree the bundle targets; none f
   const bundle = acceptBundle(store, { embargo: 'CVE-1', submitter: m, agents: [alice, bob, outsider], trees: ['linux-6.1.y', 'linux-6.6.y'] });
   const jobs = store.jobs.byBundle(bundle).map((job) => `${job.agentName}:${job.tree}`);
   assert.deepEqual(jobs, ['alice:linux-6.1.y', 'alice:linux-6.6.y', 'bob:linux-6.6.y'], 'carol has no stanza, outsider is not eligible');
-  assert.equal(store.bundles.rewrap(bundle, [{ recipient: 'carol', stanza: new Uint8Array([3]) }], m, T0 + 1).length, 1);
-  assert.equal(store.bundles.rewrap(bundle, [{ recipient: 'carol', stanza: new Uint8Array([3]) }], m, T0 + 2).length, 0, 'rewrap is idempotent');
+  assert.equal(store.bundles.rewrap(bundle, { stanzas: [{ recipient: 'carol', stanza: new Uint8Array([3]) }], actor: m, now: T0 + 1 }).length, 1);
+  assert.equal(store.bundles.rewrap(bundle, { stanzas: [{ recipient: 'carol', stanza: new Uint8Array([3]) }], actor: m, now: T0 + 2 }).length, 0, 'rewrap is idempotent');
   assert.deepEqual(store.bundles.stanzaFor(bundle, carol.id), new Uint8Array([3]));
   assert.throws(() => acceptBundle(store, { embargo: 'CVE-1', submitter: alice, agents: [] }), { code: 'BUNDLE_INVALID', message: /not a maintainer/ });
 });
@@ -42,8 +42,8 @@ test('offers on connect respect the declared concurrency and reach only that age
   assert.equal(store.dispatch.offerNext(alice, T0).length, 0, 'full');
   assert.deepEqual(store.dispatch.pendingOffers(alice, T0).map((o) => o.jobId), offers.map((o) => o.jobId), 're-sent on reconnect');
   assert.equal(store.dispatch.offerNext(bob, T0).length, 1);
-  store.dispatch.accept(alice, offers[0]!, T0 + 1);
-  assert.throws(() => store.dispatch.accept(bob, offers[1]!, T0 + 1), { code: 'JOB_NOT_YOURS' });
+  store.dispatch.accept(alice, { ...offers[0]!, now: T0 + 1 });
+  assert.throws(() => store.dispatch.accept(bob, { ...offers[1]!, now: T0 + 1 }), { code: 'JOB_NOT_YOURS' });
   submitResult(store, alice, offers[0]!, 'PASS');
   assert.equal(store.dispatch.offerNext(alice, T0 + 20).length, 1, 'a finished job frees a slot');
   const offeredRows = [...store.audit.rows()].filter((row) => row.action === 'job.offered');
@@ -58,13 +58,13 @@ test('ERROR is retried up to the limit and FAIL is not (THREAT 19); resent resul
   acceptBundle(store, { embargo: 'CVE-1', submitter: m, agents: [alice] });
   acceptBundle(store, { embargo: 'CVE-1', submitter: m, agents: [alice] });
   const [first, second] = store.dispatch.offerNext(alice, T0);
-  for (const offer of [first!, second!]) store.dispatch.accept(alice, offer, T0);
+  for (const offer of [first!, second!]) store.dispatch.accept(alice, { ...offer, now: T0 });
   assert.equal(submitResult(store, alice, first!, 'ERROR').outcome, 'accepted');
   assert.equal(store.jobs.require(first!.jobId).state, 'queued');
   assert.equal(store.jobs.require(first!.jobId).attempt, 2);
   const retry = store.dispatch.offerNext(alice, T0 + 20);
   assert.deepEqual(retry.map((o) => [o.jobId, o.attempt]), [[first!.jobId, 2]]);
-  store.dispatch.accept(alice, retry[0]!, T0 + 20);
+  store.dispatch.accept(alice, { ...retry[0]!, now: T0 + 20 });
   submitResult(store, alice, retry[0]!, 'ERROR');
   assert.deepEqual([store.jobs.require(first!.jobId).state, store.jobs.require(first!.jobId).status], ['done', 'ERROR'], 'retries spent');
   assert.equal(submitResult(store, alice, second!, 'FAIL').job.state, 'done');
@@ -83,8 +83,8 @@ test('lapsed leases are re-offered to the returning agent, then lost; unstarted 
   openEmbargo(store, 'CVE-1', 'alice,bob');
   acceptBundle(store, { embargo: 'CVE-1', submitter: m, agents: [alice, bob] });
   const [offer] = store.dispatch.offerNext(alice, T0);
-  store.dispatch.accept(alice, offer!, T0);
-  assert.equal(store.dispatch.heartbeat(alice, [offer!.jobId, 'f'.repeat(32)], T0 + 500).length, 1);
+  store.dispatch.accept(alice, { ...offer!, now: T0 });
+  assert.equal(store.dispatch.heartbeat(alice, { runningJobIds: [offer!.jobId, 'f'.repeat(32)], now: T0 + 500 }).length, 1);
   assert.deepEqual(store.jobs.expiredLeases(T0 + 1_499), []);
   assert.equal(store.jobs.expiredLeases(T0 + 1_500).length, 1);
   assert.deepEqual(store.dispatch.sweep(T0 + 1_500).map((job) => job.state), ['queued']);
@@ -102,7 +102,7 @@ test('revocation cancels the agent\'s open jobs, offers it nothing, and a result
   openEmbargo(store, 'CVE-1', 'alice');
   acceptBundle(store, { embargo: 'CVE-1', submitter: m, agents: [alice] });
   const [offer] = store.dispatch.offerNext(alice, T0);
-  store.dispatch.accept(alice, offer!, T0);
+  store.dispatch.accept(alice, { ...offer!, now: T0 });
   const revocation = store.revoke('alice', { actor: 'admin', now: T0 + 1 });
   assert.deepEqual(revocation.cancelled.map((job) => [job.state, job.reason]), [['cancelled', 'agent revoked']]);
   assert.deepEqual(store.revokedParties().map((p) => p.name), ['alice']);
