@@ -17,7 +17,6 @@ import type { Status } from '../../shared/status.js';
 export type JobState = 'queued' | 'offered' | 'running' | 'done' | 'lost' | 'cancelled' | 'miss';
 
 export const OPEN_STATES: readonly JobState[] = ['queued', 'offered', 'running'];
-export const FINAL_STATES: readonly JobState[] = ['done', 'lost', 'cancelled', 'miss'];
 
 /** Lease granted on accept and renewed by each heartbeat. */
 export const DEFAULT_LEASE_MS = 60_000;
