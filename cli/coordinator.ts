@@ -1,6 +1,8 @@
 // `darkroom coordinator …`: the server and its administration.
 import type { Command } from 'commander';
+import { registerAdminCommands } from './coordinator-admin.js';
 
 export function registerCoordinatorCommands(program: Command): void {
-  program.command('coordinator').description('run and administer the coordinator (server)');
+  const coordinator = program.command('coordinator').description('run and administer the coordinator (server)');
+  registerAdminCommands(coordinator);
 }

@@ -16,7 +16,8 @@ export type Label =
   | 'payload-key'
   | 'key-commitment'
   | 'fingerprint'
-  | 'token';
+  | 'token'
+  | 'audit';
 
 const encoder = new TextEncoder();
 const prefixes = new Map<Label, Uint8Array>();

@@ -1,0 +1,129 @@
+// The agent side of jobs: what to offer on connect, accept, decline, heartbeats, progress, sweeps.
+import type { AuditLog } from './audit.js';
+import { inWrite, type Db } from './database.js';
+import { StoreError } from './errors.js';
+import { jobFromRaw, type Job, type Jobs, type RawJob } from './jobs.js';
+import type { Party } from './parties.js';
+
+/** Everything a JobOffer carries. */
+export interface Offer {
+  jobId: string;
+  bundleId: string;
+  embargo: string;
+  tree: string;
+  attempt: number;
+  header: Uint8Array;
+  stanza: Uint8Array;
+  payloadBytes: number;
+  deadlineMs: number;
+  workloads: string[];
+}
+
+interface RawOffer extends RawJob {
+  header: Buffer;
+  stanza: Buffer;
+  payload_bytes: number;
+  workloads_json: string;
+  embargo: string;
+  until_ms: number;
+}
+
+const OFFER_SELECT = `
+  SELECT j.*, p.name AS agent_name, b.header, b.payload_bytes, b.workloads_json, s.stanza, e.name AS embargo, e.until_ms
+  FROM jobs j
+  JOIN parties p ON p.id = j.agent_id
+  JOIN bundles b ON b.id = j.bundle_id
+  JOIN embargoes e ON e.id = b.embargo_id
+  JOIN stanzas s ON s.bundle_id = j.bundle_id AND s.party_id = j.agent_id
+  WHERE j.agent_id = ? AND b.complete = 1 AND e.withdrawn_at IS NULL AND e.expired_at IS NULL AND e.until_ms > ?`;
+
+const offerOf = (raw: RawOffer): Offer => ({
+  jobId: raw.id,
+  bundleId: raw.bundle_id,
+  embargo: raw.embargo,
+  tree: raw.tree,
+  attempt: raw.attempt,
+  header: new Uint8Array(raw.header),
+  stanza: new Uint8Array(raw.stanza),
+  payloadBytes: raw.payload_bytes,
+  deadlineMs: raw.until_ms,
+  workloads: JSON.parse(raw.workloads_json) as string[],
+});
+
+export class Dispatch {
+  readonly #db: Db;
+  readonly #audit: AuditLog;
+  readonly #jobs: Jobs;
+  readonly #queued;
+  readonly #offered;
+  readonly #busy;
+
+  constructor(db: Db, audit: AuditLog, jobs: Jobs) {
+    this.#db = db;
+    this.#audit = audit;
+    this.#jobs = jobs;
+    this.#queued = db.prepare<[number, number, number], RawOffer>(`${OFFER_SELECT} AND j.state = 'queued' ORDER BY j.queued_at, j.id LIMIT ?`);
+    this.#offered = db.prepare<[number, number], RawOffer>(`${OFFER_SELECT} AND j.state = 'offered' ORDER BY j.offered_at, j.id`);
+    this.#busy = db.prepare<[number], { count: number }>("SELECT count(*) AS count FROM jobs WHERE agent_id = ? AND state IN ('offered', 'running')");
+  }
+
+  /**
+   * Offers queued jobs to a connected agent, up to its declared concurrency less the jobs it
+   * already holds; each offer is recorded in the audit log. Revoked agents get nothing.
+   */
+  offerNext(agent: Party, now: number): Offer[] {
+    if (agent.revokedAt !== null || !agent.declaration) return [];
+    return inWrite(this.#db, () => {
+      const room = agent.declaration!.concurrency - this.#busy.get(agent.id)!.count;
+      if (room <= 0) return [];
+      return this.#queued.all(agent.id, now, room).map((raw) => {
+        const job = this.#jobs.apply(jobFromRaw(raw), { event: { kind: 'offer' }, now });
+        this.#audit.append({ actor: 'coordinator', action: 'job.offered', subject: job.id, details: { agent: agent.name, bundle: job.bundleId, tree: job.tree, attempt: job.attempt } }, now);
+        return offerOf(raw);
+      });
+    });
+  }
+
+  /** Jobs offered to this agent and not yet answered: sent again when it reconnects. */
+  pendingOffers(agent: Party, now: number): Offer[] {
+    if (agent.revokedAt !== null) return [];
+    return this.#offered.all(agent.id, now).map(offerOf);
+  }
+
+  accept(agent: Party, { jobId, attempt, now }: { jobId: string; attempt: number; now: number }): Job {
+    return inWrite(this.#db, () => this.#jobs.apply(this.#jobs.owned(agent, jobId), { event: { kind: 'accept', attempt }, now }));
+  }
+
+  decline(agent: Party, { jobId, attempt, reason, now }: { jobId: string; attempt: number; reason: string; now: number }): Job {
+    return inWrite(this.#db, () => this.#jobs.apply(this.#jobs.owned(agent, jobId), { event: { kind: 'decline', attempt, reason }, now }));
+  }
+
+  /** Renews the leases of the listed jobs this agent is running; ignores any others. Returns the renewed. */
+  heartbeat(agent: Party, { runningJobIds, now }: { runningJobIds: readonly string[]; now: number }): Job[] {
+    return inWrite(this.#db, () => {
+      const renewed: Job[] = [];
+      for (const id of runningJobIds) {
+        const job = this.#jobs.get(id);
+        if (job && job.agentId === agent.id && job.state === 'running') renewed.push(this.#jobs.apply(job, { event: { kind: 'heartbeat' }, now }));
+      }
+      return renewed;
+    });
+  }
+
+  /** Records a stage event of a job this agent runs; a progress report also renews its lease. */
+  progress(agent: Party, update: { jobId: string; attempt: number; stage: string; now: number }): Job {
+    return inWrite(this.#db, () => {
+      const job = this.#jobs.owned(agent, update.jobId);
+      if (job.attempt !== update.attempt || job.state !== 'running') {
+        throw new StoreError('JOB_UNKNOWN', `Job '${update.jobId}' attempt ${update.attempt} is not running (state ${job.state}, attempt ${job.attempt})`);
+      }
+      this.#jobs.setStage(job, update.stage);
+      return { ...this.#jobs.apply(job, { event: { kind: 'heartbeat' }, now: update.now }), stage: update.stage };
+    });
+  }
+
+  /** Applies lease lapses, losses and queue time-outs due at `now`; the server calls it on a timer. */
+  sweep(now: number): Job[] {
+    return inWrite(this.#db, () => this.#jobs.sweep(now));
+  }
+}
