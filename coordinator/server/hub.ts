@@ -1,0 +1,41 @@
+// What every session of a running coordinator shares: the store, who is connected, and the two
+// ways out of a session — offers to agents and notifications to maintainers.
+import type { darkroom } from '../../proto/darkroom.js';
+import type { Identity } from '../../shared/identity.js';
+import type { Logger } from '../../shared/log.js';
+import type { Store } from '../store/store.js';
+import type { Registry } from './registry.js';
+
+export interface SessionTimings {
+  /** How often agents send heartbeats (Welcome.heartbeat_interval_ms). */
+  heartbeatIntervalMs: number;
+  /** How long a job's lease lasts without a heartbeat (Welcome.lease_ms). */
+  leaseMs: number;
+}
+
+export type NotificationInit = darkroom.v1.Notification.$Properties & { kind: darkroom.v1.NotificationKind; embargo: string; bundleId: string };
+
+export interface Hub {
+  readonly store: Store;
+  readonly registry: Registry;
+  readonly identity: Identity;
+  readonly logger: Logger;
+  readonly timings: SessionTimings;
+  /** Offers every job waiting for this agent (and resends unanswered offers) on its open connections. */
+  offerTo(agentName: string): void;
+  /** Offers to every connected agent that has waiting jobs (after a bundle is accepted or rewrapped). */
+  offerToAll(): void;
+  /** Pushes a metadata-only notification to subscribed maintainers at once (and their webhooks). */
+  notify(notification: NotificationInit): void;
+  /** Registers a live subscription of one maintainer connection; removed when the channel closes. */
+  subscribe(subscription: LiveSubscription): void;
+}
+
+export interface LiveSubscription {
+  partyName: string;
+  channel: import('../../transport/channel.js').Channel;
+  /** Embargo names, or null for every embargo the maintainer belongs to. */
+  embargoes: Set<string> | null;
+  bundleIds: Set<string>;
+  trees: Set<string>;
+}
