@@ -1,0 +1,132 @@
+// One connected agent: its declaration, answers to offers, payload pulls, progress, heartbeats
+// and results. Every request is checked against the jobs this agent was given.
+import { open } from 'node:fs/promises';
+import { darkroom } from '../../proto/darkroom.js';
+import { payloadPath } from '../store/bundles.js';
+import { statusFromProto } from '../../shared/status.js';
+import { WireError } from '../../shared/wire/errors.js';
+import type { Channel } from '../../transport/channel.js';
+import type { Envelope } from '../../shared/wire/frame.js';
+import type { Party } from '../store/parties.js';
+import type { Hub } from './hub.js';
+import { declarationOf } from './enroll-session.js';
+import { ingestResult } from './result-ingest.js';
+import { toWireError } from './wire-errors.js';
+
+/** The most payload bytes one BundleChunk carries (under the 4 MiB frame limit). */
+export const MAX_BUNDLE_CHUNK_BYTES = 1024 * 1024;
+
+const JOB_FINISHED = darkroom.v1.NotificationKind.JOB_FINISHED;
+
+export function runAgentSession(hub: Hub, agent: Party, channel: Channel): void {
+  const log = hub.logger.child({ agent: agent.name });
+  channel.handle(async (envelope) => {
+    try {
+      await serve(hub, agent.name, envelope, channel);
+    } catch (error) {
+      const wire = toWireError(error);
+      log.warn({ body: envelope.body, code: wire.code, err: wire.message }, 'agent request refused');
+      channel.reply(envelope, { error: wire.toProto(false) });
+    }
+  });
+}
+
+/** The agent as stored now: a revocation or a new declaration since connect is seen at once. */
+function current(hub: Hub, name: string): Party {
+  const party = hub.store.parties.byName(name);
+  if (!party || party.revokedAt !== null) throw new WireError('REVOKED', `Agent '${name}' was revoked: its connection is closed`);
+  return party;
+}
+
+async function serve(hub: Hub, name: string, envelope: Envelope, channel: Channel): Promise<void> {
+  const now = Date.now();
+  const agent = current(hub, name);
+  switch (envelope.body) {
+    case 'declaration':
+      hub.store.write(() => hub.store.parties.declare(agent.id, declarationOf(envelope.declaration!)));
+      hub.offerTo(name);
+      return;
+    case 'jobAccept': {
+      const job = hub.store.dispatch.accept(agent, { jobId: envelope.jobAccept!.jobId ?? '', attempt: envelope.jobAccept!.attempt ?? 0, now });
+      hub.logger.info({ agent: name, jobId: job.id, attempt: job.attempt }, 'job accepted');
+      return;
+    }
+    case 'jobDecline': {
+      const d = envelope.jobDecline!;
+      const job = hub.store.dispatch.decline(agent, { jobId: d.jobId ?? '', attempt: d.attempt ?? 0, reason: d.reason ?? '', now });
+      hub.logger.info({ agent: name, jobId: job.id, reason: d.reason }, 'job declined');
+      notifyJob(hub, job.id, { kind: JOB_FINISHED, status: darkroom.v1.Status.MISS });
+      hub.offerTo(name);
+      return;
+    }
+    case 'bundleRequest':
+      await sendChunk(hub, agent, envelope, channel);
+      return;
+    case 'progress': {
+      const p = envelope.progress!;
+      const job = hub.store.dispatch.progress(agent, { jobId: p.jobId ?? '', attempt: p.attempt ?? 0, stage: p.stage ?? '', now });
+      notifyJob(hub, job.id, { kind: darkroom.v1.NotificationKind.JOB_PROGRESS, stage: p.stage ?? '', stageEvent: p.event ?? 0, status: p.status ?? 0 });
+      return;
+    }
+    case 'heartbeat':
+      hub.store.dispatch.heartbeat(agent, { runningJobIds: envelope.heartbeat!.runningJobIds ?? [], now });
+      hub.store.parties.touch(agent.id, now);
+      channel.reply(envelope, { heartbeatAck: { sentAtMs: envelope.heartbeat!.sentAtMs ?? 0, serverTimeMs: now } });
+      return;
+    case 'resultSubmit':
+      acceptResult(hub, agent, envelope, channel, now);
+      return;
+    case 'error':
+      hub.logger.warn({ agent: name, code: envelope.error!.code, err: envelope.error!.message }, 'agent reported an error');
+      return;
+    default:
+      throw new WireError('UNEXPECTED_MESSAGE', `An agent may not send '${envelope.body ?? 'an empty envelope'}'`);
+  }
+}
+
+function acceptResult(hub: Hub, agent: Party, envelope: Envelope, channel: Channel, now: number): void {
+  const ingested = ingestResult(hub.store, agent, envelope.resultSubmit!.signed ?? {}, now);
+  const { result, outcome } = ingested;
+  hub.logger.info({ agent: agent.name, jobId: result.jobId, attempt: result.attempt, resultId: ingested.resultId, outcome }, 'result received');
+  channel.reply(envelope, { resultAck: { jobId: result.jobId, attempt: result.attempt, resultId: ingested.resultId, duplicate: outcome !== 'accepted' } });
+  if (outcome !== 'accepted') return;
+  notifyJob(hub, result.jobId, { kind: JOB_FINISHED, status: result.status });
+  const bundleJobs = hub.store.jobs.byBundle(ingested.job.bundleId);
+  if (bundleJobs.every((j) => ['done', 'lost', 'cancelled', 'miss'].includes(j.state))) {
+    notifyJob(hub, result.jobId, { kind: darkroom.v1.NotificationKind.BUNDLE_COMPLETE, jobId: '', agent: '', status: 0 });
+  }
+  hub.offerTo(agent.name);
+}
+
+/** Notifies about one job: the embargo, bundle, tree, agent and class come from the store. */
+export function notifyJob(hub: Hub, jobId: string, fields: Omit<darkroom.v1.Notification.$Properties, 'embargo' | 'bundleId'> & { kind: darkroom.v1.NotificationKind }): void {
+  const job = hub.store.jobs.get(jobId);
+  const bundle = job ? hub.store.bundles.get(job.bundleId) : null;
+  if (!job || !bundle) return;
+  const agent = hub.store.parties.byId(job.agentId);
+  const embargo = hub.store.embargoes.byId(bundle.embargoId);
+  hub.notify({ jobId, agent: job.agentName, tree: job.tree, hardwareClass: agent?.declaration?.hardwareClass ?? '', atMs: Date.now(), ...fields, embargo: embargo?.name ?? '', bundleId: bundle.id });
+}
+
+/** Serves a slice of a bundle's payload to an agent that holds an open job of that bundle. */
+async function sendChunk(hub: Hub, agent: Party, envelope: Envelope, channel: Channel): Promise<void> {
+  const request = envelope.bundleRequest!;
+  const bundleId = request.bundleId ?? '';
+  const open_ = hub.store.jobs.byBundle(bundleId).some((j) => j.agentId === agent.id && (j.state === 'offered' || j.state === 'running'));
+  if (!open_) throw new WireError('NOT_AUTHORIZED', `Agent '${agent.name}' holds no open job of bundle ${bundleId}: the payload is only sent to the agents it was sealed for`);
+  const bundle = hub.store.bundles.require(bundleId);
+  // The stored size is the ciphertext's: what the offer announced and the upload delivered.
+  const size = bundle.payloadBytes;
+  const offset = Number(request.offset ?? 0);
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset >= size) throw new WireError('BAD_REQUEST', `Offset ${offset} is outside bundle ${bundleId}'s ${size} bytes`);
+  const length = Math.min(size - offset, Math.max(1, Math.min(request.maxBytes || MAX_BUNDLE_CHUNK_BYTES, MAX_BUNDLE_CHUNK_BYTES)));
+  const handle = await open(payloadPath(hub.store.dataDir, bundleId), 'r');
+  try {
+    const data = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(data, 0, length, offset);
+    channel.reply(envelope, { bundleChunk: { bundleId, offset, data: data.subarray(0, bytesRead), last: offset + bytesRead >= size } });
+    await channel.flush();
+  } finally {
+    await handle.close();
+  }
+}
