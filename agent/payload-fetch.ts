@@ -16,7 +16,7 @@ export interface FetchPayloadOptions {
   chunkBytes?: number;
 }
 
-export async function fetchPayload(channel: Channel, options: FetchPayloadOptions): Promise<string> {
+export async function fetchPayload(channel: Pick<Channel, 'request'>, options: FetchPayloadOptions): Promise<string> {
   const done = await stat(options.path).then((s) => s.size === options.size, () => false);
   if (done) return options.path;
   await mkdir(dirname(options.path), { recursive: true, mode: 0o700 });

@@ -2,6 +2,9 @@
 import type { Command } from 'commander';
 import { checkAgent, type AgentCheck } from '../agent/check.js';
 import { ConfigError, declaredWorkloads, formatDuration, loadAgentConfig, type AgentConfig, type TreeSettings } from '../agent/config/index.js';
+import { runDaemon } from '../agent/daemon.js';
+import { enrollAgent } from '../agent/enroll.js';
+import { gatherHardwareProfile } from '../agent/hardware/index.js';
 import { createLogger } from '../shared/log.js';
 import { problem, say } from './output.js';
 
@@ -17,17 +20,74 @@ export function registerAgentCommands(program: Command): void {
     .action(async (options: { config: string }) => {
       process.exitCode = await runCheck(options.config);
     });
+  agent
+    .command('enroll')
+    .description('make this agent\'s keys in its state directory and enrol with the coordinator using a one-time token')
+    .requiredOption('--config <file>', 'the agent config (see examples/agent.yaml)')
+    .requiredOption('--token <token>', 'the one-time enrolment token from the coordinator\'s operator')
+    .option('--contact <contact>', 'the tester behind this agent, "Name <mail>" (for Tested-by)')
+    .action(async (options: { config: string; token: string; contact?: string }) => {
+      process.exitCode = await runEnroll(options);
+    });
+  agent
+    .command('run')
+    .description('run the agent: stay connected to the coordinator and run the jobs it offers (stop with SIGTERM or SIGINT)')
+    .requiredOption('--config <file>', 'the agent config (see examples/agent.yaml)')
+    .action(async (options: { config: string }) => {
+      process.exitCode = await runAgent(options.config);
+    });
 }
 
-async function runCheck(path: string): Promise<number> {
-  let config: AgentConfig;
+/** The config, or null after printing one line per problem. */
+async function loadOrReport(path: string): Promise<AgentConfig | null> {
   try {
-    config = await loadAgentConfig(path);
+    return await loadAgentConfig(path);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const line of error.problems) problem(line);
-    return 1;
+    return null;
   }
+}
+
+async function runEnroll(options: { config: string; token: string; contact?: string }): Promise<number> {
+  const config = await loadOrReport(options.config);
+  if (!config) return 1;
+  const logger = createLogger('agent-enroll');
+  const profile = await gatherHardwareProfile({ logger });
+  const { record, identityPath } = await enrollAgent(config, { token: options.token, ...(options.contact ? { contact: options.contact } : {}), profile, logger });
+  say(`enrolled     as ${record.name}${record.groups.length ? ` (groups: ${record.groups.join(', ')})` : ''}`);
+  say(`fingerprint  ${record.fingerprint}`);
+  say(`key          ${identityPath}`);
+  say(`coordinator  ${record.coordinatorUrl} (${record.coordinatorFingerprint})`);
+  say();
+  say(`Start the agent with \`darkroom agent run --config ${options.config}\` (or systemctl enable --now darkroom-agent).`);
+  return 0;
+}
+
+/** Runs until SIGTERM or SIGINT; the first signal stops gracefully (jobs cancelled and wiped). */
+async function runAgent(path: string): Promise<number> {
+  const config = await loadOrReport(path);
+  if (!config) return 1;
+  const logger = createLogger('agent');
+  const controller = new AbortController();
+  const stop = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'stopping');
+    controller.abort(new Error(`received ${signal}`));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  try {
+    await runDaemon(config, { logger, signal: controller.signal });
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+  }
+  return 0;
+}
+
+async function runCheck(path: string): Promise<number> {
+  const config = await loadOrReport(path);
+  if (!config) return 1;
   const check = await checkAgent(config, { logger: createLogger('agent-check') });
   printCheck(config, check);
   for (const line of check.problems) problem(line);

@@ -1,0 +1,244 @@
+// One job on this agent, from offer to signed result: admit the bundle (trusted signer, fetched,
+// opened), run the pipeline, then in this order: the signed result made durable in the outbox, the
+// plaintext wiped, and only then the coordinator told (once told, it may hand out new work).
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { darkroom } from '../proto/darkroom.js';
+import { BundleError, openBundle, readHeader, sealedPayloadBytes, SealedKind, unseal, type ParsedHeader, type TrustPolicy } from '../shared/bundle/index.js';
+import { DarkroomError, messageOf } from '../shared/errors.js';
+import type { Identity } from '../shared/identity.js';
+import type { Logger } from '../shared/log.js';
+import { statusToProto } from '../shared/status.js';
+import type { ChannelLink } from './channel-link.js';
+import { treeSettings, type AgentConfig, type TreeSettings } from './config/index.js';
+import { collectStageLogs, buildSignedResult } from './job-result.js';
+import type { JobStates, PersistedJob } from './job-state.js';
+import type { Outbox } from './outbox.js';
+import { fetchPayload } from './payload-fetch.js';
+import { logPath, stageEnv } from './pipeline/context.js';
+import { GitTree } from './pipeline/git-tree.js';
+import { restartsMachine, type RestartSettings } from './pipeline/reboot.js';
+import { resumePipeline, runPipeline, type JobPlan, type PipelineContext } from './pipeline/run-job.js';
+import { APPLY, BOOT, BUILD, stage, workloadStage, type StageInit } from './pipeline/stages.js';
+import { runCommand } from './process/index.js';
+import type { JobWorkspace, Workspaces } from './workspace.js';
+
+/** Tries at pulling a payload (each resumes where the last stopped) before the job is an ERROR. */
+export const FETCH_ATTEMPTS = 5;
+export const FETCH_RETRY_DELAY_MS = 1_000;
+/** The ciphertext, in the job's workspace until it is opened. */
+export const PAYLOAD_FILE = 'payload.sealed';
+/** Where openBundle extracts the series, below the workspace's series directory. */
+const OPENED_DIR = 'bundle';
+
+export type JobEnd = 'result' | 'cancelled';
+
+export interface JobEnvironment {
+  config: AgentConfig;
+  identity: Identity;
+  agentName: string;
+  profile: darkroom.v1.HardwareProfile.$Properties;
+  hardwareClass: string;
+  workspaces: Workspaces;
+  outbox: Outbox;
+  states: JobStates;
+  link: ChannelLink;
+  logger: Logger;
+}
+
+export type JobRefusalCode = 'OFFER_MISMATCH' | 'BUNDLE_UNREACHABLE';
+
+/** Why a bundle was not run: the apply stage's ERROR reason (never a FAIL of the series). */
+export class JobRefusal extends DarkroomError<JobRefusalCode> {}
+
+interface Admitted {
+  parsed: ParsedHeader;
+  plan: JobPlan;
+}
+
+/** Trusts exactly the sign keys of the embargo's maintainers, as the offer names them. */
+export function trustMaintainers(offer: Pick<darkroom.v1.JobOffer, 'maintainers'>): TrustPolicy {
+  const keys = offer.maintainers.map((m) => Buffer.from(m.signKey ?? []));
+  return (parsed) => keys.some((key) => key.length > 0 && key.equals(Buffer.from(parsed.signerKey)));
+}
+
+/** The signed header must be the bundle, embargo and tree the offer is about. */
+function checkOffer(offer: darkroom.v1.JobOffer, parsed: ParsedHeader): void {
+  const header = parsed.header;
+  const problem = parsed.bundleId !== offer.bundleId ? `the header is bundle ${parsed.bundleId}, the offer names ${offer.bundleId}`
+    : header.embargo !== offer.embargo ? `the header is of embargo '${header.embargo}', the offer names '${offer.embargo}'`
+    : !header.targets.some((t) => t.tree === offer.tree) ? `the bundle does not target tree ${offer.tree}`
+    : Number(offer.payloadBytes) !== sealedPayloadBytes(Number(header.payloadBytes)) ? `the offer announces ${offer.payloadBytes} payload bytes, the header ${sealedPayloadBytes(Number(header.payloadBytes))}`
+    : null;
+  if (problem) throw new JobRefusal('OFFER_MISMATCH', `Offer for job ${offer.jobId} does not match its bundle: ${problem}`);
+}
+
+function refusalReason(error: unknown): string {
+  if (error instanceof BundleError) return `bundle refused: ${error.message}`;
+  if (error instanceof JobRefusal) return error.message;
+  return `agent error: ${messageOf(error)}`;
+}
+
+export class Job {
+  readonly offer: darkroom.v1.JobOffer;
+  readonly tree: TreeSettings;
+  readonly #env: JobEnvironment;
+  readonly #controller = new AbortController();
+  readonly #logger: Logger;
+  #startedAtMs = Date.now();
+
+  /** Throws ConfigError TREE_UNKNOWN when the offer's tree is not declared. */
+  constructor(offer: darkroom.v1.JobOffer, env: JobEnvironment) {
+    this.offer = offer;
+    this.tree = treeSettings(env.config, offer.tree);
+    this.#env = env;
+    this.#logger = env.logger.child({ jobId: offer.jobId, attempt: offer.attempt });
+  }
+
+  get cancelled(): boolean {
+    return this.#controller.signal.aborted;
+  }
+
+  /** Idempotent: the first reason is kept. The pipeline's commands are killed with their trees. */
+  cancel(reason: string): void {
+    if (this.cancelled) return;
+    this.#logger.warn({ reason }, 'cancelling job');
+    this.#controller.abort(new Error(reason));
+  }
+
+  async run(): Promise<JobEnd> {
+    const workspace = await this.#env.workspaces.create(this.offer.jobId);
+    let admitted: Admitted;
+    try {
+      admitted = await this.#admit(workspace);
+    } catch (error) {
+      if (this.cancelled) return this.#endCancelled();
+      this.#logger.error({ err: messageOf(error) }, 'bundle not run');
+      return this.#finish(this.#refusedStages(refusalReason(error)), null, workspace);
+    }
+    if (this.cancelled) return this.#endCancelled(admitted.plan.base);
+    const ctx = this.#context(workspace, this.tree);
+    const outcome = await runPipeline(admitted.plan, { ...ctx, beforeReboot: (completed) => this.#persist(admitted.plan, completed, ctx) });
+    if (this.cancelled) return this.#endCancelled(admitted.plan.base);
+    return this.#finish(outcome.stages, admitted, workspace);
+  }
+
+  /** Continues a job the agent handed over to a reboot or kexec, on the agent's next start. */
+  async resume(persisted: PersistedJob): Promise<JobEnd> {
+    this.#startedAtMs = persisted.startedAtMs;
+    const boot = this.tree.boot;
+    const present = existsSync(join(this.#env.workspaces.jobsDir, this.offer.jobId));
+    const workspace = await this.#env.workspaces.create(this.offer.jobId);
+    if (!present || !restartsMachine(boot)) {
+      const reason = present ? `the job was resumed but tree ${this.tree.name} no longer boots by reboot or kexec` : 'the job\'s workspace did not survive the restart (a memory-backed workspace is lost on reboot)';
+      return this.#finish([...persisted.completed, stage(BOOT, 'ERROR', 0, reason), ...this.#workloadSkips(persisted.plan.workloads, `${BOOT} did not pass`)], null, workspace);
+    }
+    const admitted = { parsed: readHeader(this.offer.header), plan: persisted.plan };
+    const tree: TreeSettings = { ...this.tree, boot: { ...boot, expected: persisted.expectedKernel } satisfies RestartSettings };
+    const outcome = await resumePipeline(persisted.plan, this.#context(workspace, tree), persisted.completed);
+    if (this.cancelled) return this.#endCancelled(persisted.plan.base);
+    return this.#finish(outcome.stages, admitted, workspace);
+  }
+
+  /** Trust and offer checks before any byte is fetched; then fetch, authenticate and extract. */
+  async #admit(workspace: JobWorkspace): Promise<Admitted> {
+    const { identity } = this.#env;
+    const trust = trustMaintainers(this.offer);
+    const envelope = { signedHeader: this.offer.header, stanzas: [this.offer.stanza] };
+    const { parsed } = unseal(envelope, SealedKind.BUNDLE, { identity, trust });
+    checkOffer(this.offer, parsed);
+    const payload = join(workspace.dir, PAYLOAD_FILE);
+    await this.#fetch(payload, Number(this.offer.payloadBytes));
+    const opened = await openBundle({ ...envelope, payload: { path: payload } }, { identity, trust, destination: join(workspace.seriesDir, OPENED_DIR) });
+    await rm(payload, { force: true });
+    const target = opened.targets.find((t) => t.tree === this.offer.tree)!;
+    return { parsed: opened.parsed, plan: { jobId: this.offer.jobId, base: target.base, patches: target.patches, workloads: [...opened.parsed.header.workloads] } };
+  }
+
+  /** Pulls the ciphertext over whichever connection is open, resuming across cuts. */
+  async #fetch(path: string, size: number): Promise<void> {
+    const signal = this.#controller.signal;
+    for (let attempt = 1; ; attempt++) {
+      const channel = await this.#env.link.next(signal);
+      try {
+        await fetchPayload(channel, { bundleId: this.offer.bundleId, size, path });
+        return;
+      } catch (error) {
+        if (this.cancelled) throw error;
+        if (attempt >= FETCH_ATTEMPTS) throw new JobRefusal('BUNDLE_UNREACHABLE', `Bundle ${this.offer.bundleId} could not be fetched in ${FETCH_ATTEMPTS} attempts: ${messageOf(error)}`, { cause: error });
+        this.#logger.warn({ err: messageOf(error), attempt }, `bundle fetch failed; will try again in ${FETCH_RETRY_DELAY_MS} ms`);
+        await sleep(FETCH_RETRY_DELAY_MS, undefined, { signal });
+      }
+    }
+  }
+
+  #context(workspace: JobWorkspace, tree: TreeSettings): PipelineContext {
+    const { workspaces, link } = this.#env;
+    const { jobId, attempt } = this.offer;
+    return {
+      tree, workspace, logger: this.#logger, signal: this.#controller.signal,
+      gitTree: new GitTree(tree.path, workspaces.treeDir(tree.name)), buildDir: workspaces.buildDir(tree.name),
+      progress: (name, event, status) => {
+        const kind = event === 'started' ? darkroom.v1.StageEvent.STAGE_STARTED : darkroom.v1.StageEvent.STAGE_FINISHED;
+        link.send({ progress: { jobId, attempt, stage: name, event: kind, status: status ? statusToProto(status) : 0, atMs: Date.now() } });
+      },
+    };
+  }
+
+  /** Before a reboot or kexec: what must come back, and the job, on disk. */
+  async #persist(plan: JobPlan, completed: StageInit[], ctx: PipelineContext): Promise<void> {
+    const boot = ctx.tree.boot as RestartSettings;
+    const run = await runCommand(boot.expected, { cwd: ctx.gitTree.dir, logPath: logPath(ctx, 'expected-kernel'), timeoutMs: boot.timeoutMs, signal: ctx.signal, env: stageEnv(ctx), logger: ctx.logger });
+    const expectedKernel = run.outputTail.trim().split('\n').at(-1)?.trim() ?? '';
+    if (run.exitCode !== 0 || !expectedKernel) throw new Error(`the expected-kernel command printed nothing usable (exit ${run.exitCode}); see the expected-kernel log`);
+    await this.#env.states.save({ offer: this.offer, plan, completed, startedAtMs: this.#startedAtMs, expectedKernel });
+    this.#logger.info({ expectedKernel }, 'job saved for the restart');
+  }
+
+  #workloadSkips(requested: readonly string[], reason: string): StageInit[] {
+    const names = this.tree.workloads.map((w) => w.name).filter((name) => requested.length === 0 || requested.includes(name));
+    return names.map((name) => stage(workloadStage(name), 'SKIP', 0, reason));
+  }
+
+  /** A bundle that was not run: apply ERROR with the reason, every later stage SKIP. */
+  #refusedStages(reason: string): StageInit[] {
+    const skipped = `${APPLY} did not pass`;
+    return [stage(APPLY, 'ERROR', 0, reason), stage(BUILD, 'SKIP', 0, skipped), stage(BOOT, 'SKIP', 0, skipped), ...this.#workloadSkips(this.offer.workloads, skipped)];
+  }
+
+  async #finish(stages: StageInit[], admitted: Admitted | null, workspace: JobWorkspace): Promise<JobEnd> {
+    const env = this.#env;
+    const header = admitted?.parsed.header;
+    const signed = await buildSignedResult({
+      offer: this.offer, agentName: env.agentName, identity: env.identity, hardwareClass: env.hardwareClass, profile: env.profile,
+      stages, startedAtMs: this.#startedAtMs, finishedAtMs: Date.now(),
+      ...(header ? { logs: { embargo: header.embargo, recipients: header.logRecipients.map((r) => ({ name: r.name!, boxKey: r.boxKey! })), files: await collectStageLogs(workspace.logsDir) } } : {}),
+    });
+    await env.outbox.put({ jobId: this.offer.jobId, attempt: this.offer.attempt, bytes: signed.bytes });
+    await this.#wipe(admitted?.plan.base);
+    const sent = env.link.send({ resultSubmit: { signed: darkroom.v1.SignedResult.decode(signed.bytes) } });
+    this.#logger.info({ status: darkroom.v1.Status[signed.result.status], resultId: signed.resultId, sent }, 'job finished; result in the outbox');
+    return 'result';
+  }
+
+  async #endCancelled(base?: string): Promise<JobEnd> {
+    await this.#wipe(base);
+    this.#logger.info({ reason: messageOf(this.#controller.signal.reason) }, 'job cancelled; workspace wiped, no result');
+    return 'cancelled';
+  }
+
+  /**
+   * Removes every plaintext of the job: its workspace, the patched commits in the private clone
+   * (put back to the base), the build output, and its saved state.
+   */
+  async #wipe(base?: string): Promise<void> {
+    const { workspaces, states } = this.#env;
+    await workspaces.wipe(this.offer.jobId);
+    const clone = workspaces.treeDir(this.tree.name);
+    if (base && existsSync(join(clone, '.git'))) await new GitTree(this.tree.path, clone).reset(base);
+    await rm(workspaces.buildDir(this.tree.name), { recursive: true, force: true });
+    await states.remove(this.offer.jobId);
+  }
+}
