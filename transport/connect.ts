@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { darkroom } from '../proto/darkroom.js';
 import { nacl as defaultNacl, type Nacl } from '../shared/crypto/index.js';
 import { messageOf } from '../shared/errors.js';
-import type { Identity } from '../shared/identity.js';
+import type { Identity, PublicIdentity } from '../shared/identity.js';
 import type { Logger } from '../shared/log.js';
 import { SOFTWARE } from '../shared/version.js';
 import { WireError } from '../shared/wire/errors.js';
@@ -32,6 +32,8 @@ export interface Connected {
   /** Present for PURPOSE_CONNECT; enrolment gets its answer with its request. */
   welcome: darkroom.v1.Welcome | null;
   serverTimeMs: number;
+  /** The coordinator's public keys, proven in the handshake to match the pinned fingerprint. */
+  server: PublicIdentity;
 }
 
 /**
@@ -82,7 +84,7 @@ export function connect(options: ConnectOptions): Promise<Connected> {
       socket.removeAllListeners('close');
       socket.removeAllListeners('error');
       const channel = new Channel(socket, channelCipher!.cipher, options.logger);
-      resolve({ channel, welcome, serverTimeMs: channelCipher!.serverTimeMs });
+      resolve({ channel, welcome, serverTimeMs: channelCipher!.serverTimeMs, server: channelCipher!.server });
     };
   });
 }

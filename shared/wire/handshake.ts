@@ -8,7 +8,7 @@
 // second half server→client. A fresh server nonce and ephemeral key make a recorded proof useless.
 import { darkroom } from '../../proto/darkroom.js';
 import { BOX_PUBLIC_BYTES, SIGNATURE_BYTES, SIGN_PUBLIC_BYTES, hashLabelled, signLabelled, verifyLabelled, type KeyPair, type Nacl } from '../crypto/index.js';
-import { fingerprint, type Identity } from '../identity.js';
+import { fingerprint, type Identity, type PublicIdentity } from '../identity.js';
 import { WireError } from './errors.js';
 import { decodeFrame, encodeFrame, MAX_HANDSHAKE_FRAME_BYTES } from './frame.js';
 import { SessionCipher } from './session.js';
@@ -90,7 +90,7 @@ export class ClientHandshake {
     return this.#helloBytes;
   }
 
-  challenge(bytes: Uint8Array): { proof: Uint8Array; cipher: SessionCipher; serverTimeMs: number } {
+  challenge(bytes: Uint8Array): { proof: Uint8Array; cipher: SessionCipher; serverTimeMs: number; server: PublicIdentity } {
     if (!this.#helloBytes) throw new Error('hello() must be called before challenge()');
     const { nacl, identity, pinnedFingerprint } = this.#options;
     const frame = decodeFrame(bytes, MAX_HANDSHAKE_FRAME_BYTES);
@@ -110,7 +110,8 @@ export class ClientHandshake {
       throw new WireError('HANDSHAKE_FAILED', 'Coordinator did not prove possession of its pinned key: refusing the connection');
     }
     const proof = encodeFrame({ proof: { signature: signLabelled(nacl, 'handshake-client', t, identity.signSecret) } });
-    return { proof, cipher: sessionKeys(nacl, this.#ephemeral, serverEphemeral, t, 'client'), serverTimeMs: Number(challenge.serverTimeMs) };
+    const server = { signKey: serverSignKey, boxKey: serverBoxKey };
+    return { proof, cipher: sessionKeys(nacl, this.#ephemeral, serverEphemeral, t, 'client'), serverTimeMs: Number(challenge.serverTimeMs), server };
   }
 }
 

@@ -1,0 +1,59 @@
+// The coordinator's signed list of who a bundle may be sealed to: signing, and the maintainer's check.
+import { darkroom } from '../proto/darkroom.js';
+import { SIGNATURE_BYTES, nacl as defaultNacl, signLabelled, verifyLabelled, type Nacl } from './crypto/index.js';
+import { DarkroomError, messageOf } from './errors.js';
+import { fingerprint, type PublicIdentity } from './identity.js';
+
+export type RecipientsErrorCode = 'RECIPIENTS_MALFORMED' | 'RECIPIENTS_SIGNATURE' | 'RECIPIENTS_MISMATCH';
+
+export class RecipientsError extends DarkroomError<RecipientsErrorCode> {}
+
+export type RecipientList = darkroom.v1.RecipientList;
+
+/** Encodes and signs a list with the coordinator's key (label "recipients"). */
+export function signRecipientList(list: darkroom.v1.RecipientList.$Properties, signSecret: Uint8Array, nacl: Nacl = defaultNacl): darkroom.v1.SignedRecipients.$Properties {
+  const bytes = darkroom.v1.RecipientList.encode(list).finish();
+  return { list: bytes, signature: signLabelled(nacl, 'recipients', bytes, signSecret) };
+}
+
+export interface RecipientsExpectation {
+  /** The coordinator's keys, proven against the pinned fingerprint in the handshake. */
+  coordinator: PublicIdentity;
+  embargo: string;
+  /** The nonce the request carried; an old list replayed carries another. */
+  nonce: Uint8Array;
+  nacl?: Nacl;
+}
+
+/**
+ * Checks the coordinator's signature, the echoed nonce and embargo, and that every recipient's
+ * fingerprint is the one its keys give; returns the list. Any failure means: do not seal to it.
+ */
+export function verifySignedRecipients(signed: darkroom.v1.SignedRecipients.$Properties, expected: RecipientsExpectation): RecipientList {
+  const nacl = expected.nacl ?? defaultNacl;
+  const bytes = signed.list ?? new Uint8Array();
+  const signature = signed.signature ?? new Uint8Array();
+  if (bytes.length === 0 || signature.length !== SIGNATURE_BYTES) throw new RecipientsError('RECIPIENTS_MALFORMED', 'Recipient list lacks its list or its signature: the coordinator sent an incomplete answer; retry');
+  if (!verifyLabelled(nacl, 'recipients', bytes, signature, expected.coordinator.signKey)) {
+    throw new RecipientsError('RECIPIENTS_SIGNATURE', "Recipient list is not signed by the pinned coordinator's key: it was altered in transit or forged; nothing was sealed");
+  }
+  let list: RecipientList;
+  try {
+    list = darkroom.v1.RecipientList.decode(bytes);
+  } catch (cause) {
+    throw new RecipientsError('RECIPIENTS_MALFORMED', `Recipient list does not decode: ${messageOf(cause)}`, { cause });
+  }
+  if (!Buffer.from(list.nonce).equals(Buffer.from(expected.nonce))) {
+    throw new RecipientsError('RECIPIENTS_MISMATCH', 'Recipient list answers another request (its nonce differs): an old list was replayed; nothing was sealed');
+  }
+  if (list.embargo !== expected.embargo) {
+    throw new RecipientsError('RECIPIENTS_MISMATCH', `Recipient list is for embargo '${list.embargo}', not '${expected.embargo}': nothing was sealed`);
+  }
+  for (const recipient of [...list.agents, ...list.maintainers]) {
+    const actual = fingerprint({ signKey: recipient.signKey ?? new Uint8Array(), boxKey: recipient.boxKey ?? new Uint8Array() }, nacl);
+    if (actual !== recipient.fingerprint) {
+      throw new RecipientsError('RECIPIENTS_MALFORMED', `Recipient '${recipient.name}' is listed with fingerprint ${recipient.fingerprint}, but its keys give ${actual}: nothing was sealed`);
+    }
+  }
+  return list;
+}
