@@ -1,0 +1,170 @@
+// A running coordinator: the listener, the sessions by role and purpose, the timers that sweep
+// leases and deadlines, and the watcher that applies admin changes made by other processes.
+import { darkroom } from '../../proto/darkroom.js';
+import { nacl } from '../../shared/crypto/index.js';
+import { fingerprint, readIdentity } from '../../shared/identity.js';
+import { silentLogger, type Logger } from '../../shared/log.js';
+import { messageOf } from '../../shared/errors.js';
+import { WireError } from '../../shared/wire/errors.js';
+import type { Peer } from '../../shared/wire/handshake.js';
+import { MAX_FRAME_BYTES } from '../../shared/wire/frame.js';
+import type { Channel } from '../../transport/channel.js';
+import { DEFAULT_JOB_POLICY, type JobPolicy } from '../jobs/lifecycle.js';
+import { ChangeWatcher } from '../store/control.js';
+import type { Party } from '../store/parties.js';
+import { Store } from '../store/store.js';
+import { runAgentSession } from './agent-session.js';
+import { roleOf, runEnrollSession } from './enroll-session.js';
+import type { Hub, SessionTimings } from './hub.js';
+import { DEFAULT_LISTENER_LIMITS, listen, type ListenerLimits } from './listener.js';
+import { runMaintainerSession } from './maintainer-session.js';
+import { Notifier } from './notifier.js';
+import { offerToAgent } from './offers.js';
+import { Registry } from './registry.js';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 7420;
+/** How often leases, queue time-outs and embargo deadlines are checked. */
+export const SWEEP_INTERVAL_MS = 1_000;
+/** How often the database is polled for changes made by admin commands. */
+export const CHANGE_POLL_MS = 200;
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
+
+export interface CoordinatorOptions {
+  host?: string;
+  port?: number;
+  tls?: { cert: Buffer; key: Buffer };
+  logger?: Logger;
+  limits?: Partial<ListenerLimits>;
+  policy?: Partial<JobPolicy>;
+  heartbeatIntervalMs?: number;
+}
+
+export interface RunningCoordinator {
+  url: string;
+  port: number;
+  fingerprint: string;
+  hub: Hub;
+  close(): Promise<void>;
+}
+
+export async function startCoordinator(dataDir: string, options: CoordinatorOptions = {}): Promise<RunningCoordinator> {
+  const logger = options.logger ?? silentLogger;
+  const identity = await readIdentity(dataDir);
+  const policy = { ...DEFAULT_JOB_POLICY, ...options.policy };
+  const store = Store.open(dataDir, { policy });
+  store.write(() => store.parties.clearConnected());
+  const registry = new Registry();
+  const notifier = new Notifier(store, logger);
+  const timings: SessionTimings = { heartbeatIntervalMs: options.heartbeatIntervalMs ?? Math.min(DEFAULT_HEARTBEAT_INTERVAL_MS, policy.leaseMs / 3), leaseMs: policy.leaseMs };
+  const hub: Hub = {
+    store, registry, identity, logger, timings,
+    offerTo: (name) => {
+      const agent = store.parties.byName(name);
+      if (agent && agent.role === 'agent') offerToAgent(store, registry, agent, logger);
+    },
+    offerToAll: () => {
+      for (const connected of registry.all('agent')) hub.offerTo(connected.name);
+    },
+    notify: (notification) => notifier.notify(notification),
+    subscribe: (subscription) => notifier.subscribe(subscription),
+  };
+
+  const listener = await listen({
+    host: options.host ?? DEFAULT_HOST,
+    port: options.port ?? DEFAULT_PORT,
+    tls: options.tls,
+    identity,
+    nacl,
+    logger,
+    limits: { ...DEFAULT_LISTENER_LIMITS, ...options.limits },
+    onAuthenticated: (peer, channel) => admit(hub, peer, channel),
+  });
+
+  const sweep = setInterval(() => {
+    try {
+      const now = Date.now();
+      const swept = store.dispatch.sweep(now);
+      const expired = store.expireDue(now);
+      for (const closure of expired) logger.info({ embargo: closure.subject.name, cancelled: closure.cancelled.length }, 'embargo deadline passed; its jobs are cancelled');
+      const agents = new Set([...swept.map((j) => j.agentName), ...expired.flatMap((c) => c.cancelled.map((j) => j.agentName))]);
+      for (const name of agents) hub.offerTo(name);
+    } catch (error) {
+      logger.error({ err: messageOf(error) }, 'sweep failed; will try again in a second');
+    }
+  }, SWEEP_INTERVAL_MS);
+  const watcher = new ChangeWatcher(store.db, {
+    intervalMs: CHANGE_POLL_MS,
+    onChange: () => reconcile(hub),
+    onError: (error) => logger.error({ err: messageOf(error) }, 'applying an admin change failed; will try again on the next change'),
+  });
+  watcher.start();
+  const url = `${options.tls ? 'wss' : 'ws'}://${listener.host.includes(':') ? `[${listener.host}]` : listener.host}:${listener.port}`;
+  logger.info({ url, fingerprint: fingerprint(identity) }, 'coordinator listening');
+
+  return {
+    url,
+    port: listener.port,
+    fingerprint: fingerprint(identity),
+    hub,
+    close: async () => {
+      clearInterval(sweep);
+      watcher.stop();
+      await listener.close();
+      store.write(() => store.parties.clearConnected());
+      store.close();
+    },
+  };
+}
+
+/** After an admin change: close revoked parties' connections, deliver cancels, offer new work. */
+function reconcile(hub: Hub): void {
+  for (const party of hub.store.revokedParties()) {
+    for (const connection of hub.registry.connections(party.name)) {
+      hub.logger.warn({ party: party.name }, 'closing the connection of a revoked party');
+      connection.channel.fail(new WireError('REVOKED', `'${party.name}' was revoked by the coordinator's administrator`));
+    }
+  }
+  hub.offerToAll();
+}
+
+/** Lets an authenticated peer in by its enrolled key and role, or refuses it with the reason. */
+function admit(hub: Hub, peer: Peer, channel: Channel): void {
+  if (peer.purpose === darkroom.v1.Purpose.PURPOSE_ENROLL) {
+    runEnrollSession(hub, peer, channel);
+    return;
+  }
+  const party = hub.store.parties.bySignKey(peer.signKey);
+  if (!party || !Buffer.from(party.boxKey).equals(Buffer.from(peer.boxKey))) {
+    throw new WireError('UNKNOWN_PARTY', `Key ${peer.fingerprint} is not enrolled with this coordinator: enrol with a token first`);
+  }
+  if (party.revokedAt !== null) throw new WireError('REVOKED', `'${party.name}' was revoked: ask the coordinator's administrator`);
+  const role = roleOf(peer.role);
+  if (role !== party.role) throw new WireError('NOT_AUTHORIZED', `'${party.name}' is enrolled as ${party.role}, not ${role ?? 'an unknown role'}`);
+  welcome(hub, party, channel);
+  if (party.role === 'agent') runAgentSession(hub, party, channel);
+  else runMaintainerSession(hub, party, channel);
+}
+
+function welcome(hub: Hub, party: Party, channel: Channel): void {
+  const now = Date.now();
+  const remove = hub.registry.add({ name: party.name, role: party.role, channel, connectedAt: now });
+  hub.store.write(() => hub.store.parties.connected(party.id, now));
+  hub.logger.info({ party: party.name, role: party.role }, 'party connected');
+  channel.onClose((close) => {
+    remove();
+    if (!hub.registry.isConnected(party.name) && hub.store.db.open) hub.store.write(() => hub.store.parties.disconnected(party.id, Date.now()));
+    hub.logger.info({ party: party.name, code: close.code }, 'party disconnected');
+  });
+  channel.send({
+    welcome: {
+      name: party.name,
+      role: party.role === 'agent' ? darkroom.v1.Role.ROLE_AGENT : darkroom.v1.Role.ROLE_MAINTAINER,
+      groups: party.groups,
+      serverTimeMs: now,
+      heartbeatIntervalMs: hub.timings.heartbeatIntervalMs,
+      leaseMs: hub.timings.leaseMs,
+      maxFrameBytes: MAX_FRAME_BYTES,
+    },
+  });
+}

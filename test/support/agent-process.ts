@@ -1,0 +1,64 @@
+// Runs `darkroom agent …` as a real process against a lab coordinator, on the demo project.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { REPO_ROOT } from './paths.js';
+
+export const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+
+export interface AgentSetup {
+  dir: string;
+  config: string;
+  stateDir: string;
+}
+
+export async function writeAgentConfig(dir: string, o: { url: string; fingerprint: string; name: string; tree: string; hardwareClass?: string; failingUnit?: boolean }): Promise<AgentSetup> {
+  const unit = o.failingUnit ? 'RINGBUF_PAGE_SIZE=65536 make check' : 'make check';
+  const config = join(dir, 'agent.yaml');
+  const stateDir = join(dir, 'state');
+  await writeFile(config, `coordinator:
+  url: ${o.url}
+  fingerprint: ${o.fingerprint}
+state_dir: ${JSON.stringify(stateDir)}
+name: ${o.name}
+hardware_class: ${JSON.stringify(o.hardwareClass ?? 'auto')}
+trees:
+  ringbuf: ${JSON.stringify(o.tree)}
+build:
+  command: make
+  timeout: 2m
+boot:
+  method: none
+workloads:
+  - name: unit
+    command: ${JSON.stringify(unit)}
+    format: tap
+    timeout: 2m
+  - name: stress
+    command: make ktap
+    format: ktap
+    timeout: 2m
+`);
+  return { dir, config, stateDir };
+}
+
+/** Runs a CLI command to the end; resolves with its exit code and output. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** Starts `darkroom agent run`; its JSON log goes to `<dir>/agent.log`. */
+export function startAgent(setup: AgentSetup): ChildProcess {
+  const child = spawn(process.execPath, [CLI, 'agent', 'run', '--config', setup.config], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DARKROOM_LOG_LEVEL: 'debug' } });
+  child.stderr!.pipe(createWriteStream(join(setup.dir, 'agent.log'), { flags: 'a' }));
+  return child;
+}

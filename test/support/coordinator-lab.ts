@@ -1,0 +1,71 @@
+// A real coordinator on loopback for integration tests, with helpers that act as an administrator
+// (through a separate database connection, as the CLI does) and as enrolled clients.
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { darkroom } from '../../proto/darkroom.js';
+import { initCoordinator } from '../../coordinator/admin/init.js';
+import { startCoordinator, type CoordinatorOptions, type RunningCoordinator } from '../../coordinator/server/coordinator.js';
+import { Store } from '../../coordinator/store/store.js';
+import { generateIdentity, type Identity } from '../../shared/identity.js';
+import { silentLogger } from '../../shared/log.js';
+import { connect, type Connected } from '../../transport/connect.js';
+import { tempDir } from './bundle-fixture.js';
+
+export interface Lab {
+  dataDir: string;
+  coordinator: RunningCoordinator;
+  /** Runs `fn` against the database from another connection, like an admin command. */
+  admin<T>(fn: (store: Store) => T): T;
+}
+
+export async function startLab(t: TestContext, options: CoordinatorOptions = {}): Promise<Lab> {
+  const dataDir = join(await tempDir(t, 'dr-lab-'), 'coordinator');
+  await initCoordinator(dataDir);
+  const coordinator = await startCoordinator(dataDir, { port: 0, logger: silentLogger, ...options });
+  t.after(() => coordinator.close());
+  return {
+    dataDir,
+    coordinator,
+    admin: (fn) => {
+      const store = Store.open(dataDir);
+      try {
+        return fn(store);
+      } finally {
+        store.close();
+      }
+    },
+  };
+}
+
+export function issueToken(lab: Lab, role: 'agent' | 'maintainer', name: string, groups: string[] = []): string {
+  return lab.admin((store) => store.write(() => store.tokens.issue({ role, name, groups, contact: `${name} <${name}@example.org>`, ttlMs: 3_600_000 }, Date.now())).token);
+}
+
+export const ROLE = { agent: darkroom.v1.Role.ROLE_AGENT, maintainer: darkroom.v1.Role.ROLE_MAINTAINER } as const;
+
+export function declaration(trees: string[], options: { hardwareClass?: string; concurrency?: number; workloads?: string[] } = {}): darkroom.v1.AgentDeclaration.$Properties {
+  return {
+    profile: { arch: 'x86_64', cpuVendor: 'AMD', cpuBrand: 'EPYC 7763', cpuCores: 2, memoryBytes: 2 ** 33 },
+    hardwareClass: options.hardwareClass ?? 'x86_64/AMD/EPYC-7763',
+    trees: trees.map((name) => ({ name })),
+    workloads: (options.workloads ?? ['smoke']).map((name) => ({ name, format: 'tap' })),
+    concurrency: options.concurrency ?? 1,
+    software: 'test',
+  };
+}
+
+export async function connectAs(lab: Lab, identity: Identity, role: keyof typeof ROLE, purpose = darkroom.v1.Purpose.PURPOSE_CONNECT): Promise<Connected> {
+  return connect({ url: lab.coordinator.url, identity, role: ROLE[role], purpose, fingerprint: lab.coordinator.fingerprint, logger: silentLogger });
+}
+
+/** Enrols a fresh identity over the wire; returns it with the EnrollResult. */
+export async function enrol(lab: Lab, role: keyof typeof ROLE, token: string, decl?: darkroom.v1.AgentDeclaration.$Properties): Promise<{ identity: Identity; result: darkroom.v1.EnrollResult }> {
+  const identity = generateIdentity();
+  const { channel } = await connectAs(lab, identity, role, darkroom.v1.Purpose.PURPOSE_ENROLL);
+  try {
+    const reply = await channel.request({ enrollRequest: { token, contact: '', declaration: decl ?? null } });
+    return { identity, result: reply.enrollResult as darkroom.v1.EnrollResult };
+  } finally {
+    channel.close();
+  }
+}
