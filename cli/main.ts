@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { reportError } from './output.js';
 import { registerCoordinatorCommands } from './coordinator.js';
 import { registerAgentCommands } from './agent.js';
+import { registerMaintainerCommands } from './maintainer.js';
 import { VERSION } from '../shared/version.js';
 
 export function buildProgram(): Command {
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerCoordinatorCommands(program);
   registerAgentCommands(program);
+  registerMaintainerCommands(program);
   return program;
 }
 

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { DarkroomError } from '../shared/errors.js';
 import { readIdentity, type Identity } from '../shared/identity.js';
 
-export type HomeErrorCode = 'NOT_ENROLLED' | 'HOME_MALFORMED' | 'PIN_CHANGED';
+export type HomeErrorCode = 'NOT_ENROLLED' | 'HOME_MALFORMED' | 'PIN_CHANGED' | 'BUNDLE_UNKNOWN' | 'ALREADY_ENROLLED';
 
 export class HomeError extends DarkroomError<HomeErrorCode> {}
 
@@ -80,6 +80,56 @@ export class MaintainerHome {
   savePins(pins: Record<string, AgentPin>): Promise<void> {
     return writePrivateJson(join(this.dir, 'pins.json'), pins);
   }
+
+  /** Where sealed bundles are written before upload, and bundle records kept (mode 0700). */
+  async bundlesDir(): Promise<string> {
+    const dir = join(this.dir, 'bundles');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  }
+
+  /** Keeps what rewrap needs: the content key opens the bundle, so the file is 0600. */
+  async saveBundle(record: BundleRecord): Promise<void> {
+    await writePrivateJson(join(await this.bundlesDir(), `${record.bundleId}.json`), record);
+  }
+
+  async bundle(bundleId: string): Promise<BundleRecord> {
+    if (!/^[0-9a-f]{32}$/.test(bundleId)) throw new HomeError('BUNDLE_UNKNOWN', `'${bundleId}' is not a bundle id (32 hex digits): use the id 'darkroom submit' printed`);
+    const path = join(this.dir, 'bundles', `${bundleId}.json`);
+    const text = await readFile(path, 'utf8').catch(() => null);
+    if (text === null) throw new HomeError('BUNDLE_UNKNOWN', `No record of bundle ${bundleId} in ${this.dir}: only the home that submitted a bundle can rewrap it`);
+    try {
+      return JSON.parse(text) as BundleRecord;
+    } catch (cause) {
+      throw new HomeError('HOME_MALFORMED', `${path} is not valid JSON: restore it from your backup`, { cause });
+    }
+  }
+}
+
+/** A submitted bundle as its home remembers it (base64 for bytes). */
+export interface BundleRecord {
+  bundleId: string;
+  embargo: string;
+  trees: string[];
+  /** SignedHeader bytes. */
+  signedHeader: string;
+  /** The content key: whoever holds it can read the bundle. */
+  contentKey: string;
+  /** Agents the content key is wrapped for, by name. */
+  recipients: string[];
+  submittedAt: string;
+}
+
+/** The pins after a review: new agents added; a changed key replaces the pin only when confirmed. */
+export function updatePins(pins: Record<string, AgentPin>, review: PinReview, options: { confirmed: boolean; now: Date }): Record<string, AgentPin> {
+  if (review.changed.length > 0 && !options.confirmed) {
+    const list = review.changed.map((change) => `${change.name} (pinned ${change.pinned}, now ${change.offered})`).join(', ');
+    throw new HomeError('PIN_CHANGED', `The key of ${list} changed since it was pinned: nothing was sealed; check with the tester, then pass --yes to accept the new key`);
+  }
+  const next = { ...pins };
+  const pinnedAt = options.now.toISOString();
+  for (const agent of [...review.added, ...review.changed.map((change) => ({ name: change.name, fingerprint: change.offered }))]) next[agent.name] = { fingerprint: agent.fingerprint, pinnedAt };
+  return next;
 }
 
 export interface PinReview {

@@ -8,7 +8,37 @@ export type RecipientsErrorCode = 'RECIPIENTS_MALFORMED' | 'RECIPIENTS_SIGNATURE
 
 export class RecipientsError extends DarkroomError<RecipientsErrorCode> {}
 
-export type RecipientList = darkroom.v1.RecipientList;
+/** A party the coordinator listed, with every field present. */
+export interface ListedParty {
+  name: string;
+  signKey: Uint8Array;
+  boxKey: Uint8Array;
+  fingerprint: string;
+  hardwareClass: string;
+  trees: string[];
+  workloads: string[];
+}
+
+/** A verified list: whom to seal to (agents) and whom logs are sealed to (maintainers). */
+export interface RecipientList {
+  embargo: string;
+  issuedAtMs: number;
+  untilMs: number;
+  agents: ListedParty[];
+  maintainers: ListedParty[];
+}
+
+function listed(recipient: darkroom.v1.Recipient.$Properties): ListedParty {
+  return {
+    name: recipient.name ?? '',
+    signKey: recipient.signKey ?? new Uint8Array(),
+    boxKey: recipient.boxKey ?? new Uint8Array(),
+    fingerprint: recipient.fingerprint ?? '',
+    hardwareClass: recipient.hardwareClass ?? '',
+    trees: recipient.trees ?? [],
+    workloads: recipient.workloads ?? [],
+  };
+}
 
 /** Encodes and signs a list with the coordinator's key (label "recipients"). */
 export function signRecipientList(list: darkroom.v1.RecipientList.$Properties, signSecret: Uint8Array, nacl: Nacl = defaultNacl): darkroom.v1.SignedRecipients.$Properties {
@@ -37,7 +67,7 @@ export function verifySignedRecipients(signed: darkroom.v1.SignedRecipients.$Pro
   if (!verifyLabelled(nacl, 'recipients', bytes, signature, expected.coordinator.signKey)) {
     throw new RecipientsError('RECIPIENTS_SIGNATURE', "Recipient list is not signed by the pinned coordinator's key: it was altered in transit or forged; nothing was sealed");
   }
-  let list: RecipientList;
+  let list: darkroom.v1.RecipientList;
   try {
     list = darkroom.v1.RecipientList.decode(bytes);
   } catch (cause) {
@@ -49,11 +79,12 @@ export function verifySignedRecipients(signed: darkroom.v1.SignedRecipients.$Pro
   if (list.embargo !== expected.embargo) {
     throw new RecipientsError('RECIPIENTS_MISMATCH', `Recipient list is for embargo '${list.embargo}', not '${expected.embargo}': nothing was sealed`);
   }
-  for (const recipient of [...list.agents, ...list.maintainers]) {
-    const actual = fingerprint({ signKey: recipient.signKey ?? new Uint8Array(), boxKey: recipient.boxKey ?? new Uint8Array() }, nacl);
+  const verified: RecipientList = { embargo: list.embargo, issuedAtMs: Number(list.issuedAtMs), untilMs: Number(list.untilMs), agents: list.agents.map(listed), maintainers: list.maintainers.map(listed) };
+  for (const recipient of [...verified.agents, ...verified.maintainers]) {
+    const actual = fingerprint(recipient, nacl);
     if (actual !== recipient.fingerprint) {
       throw new RecipientsError('RECIPIENTS_MALFORMED', `Recipient '${recipient.name}' is listed with fingerprint ${recipient.fingerprint}, but its keys give ${actual}: nothing was sealed`);
     }
   }
-  return list;
+  return verified;
 }

@@ -1,0 +1,155 @@
+// `darkroom enroll|submit|rewrap|watch|report|logs`: the maintainer's commands, on a home directory.
+import { Option, type Command } from 'commander';
+import { createInterface } from 'node:readline/promises';
+import type { darkroom } from '../proto/darkroom.js';
+import { createLogger } from '../shared/log.js';
+import { WireError } from '../shared/wire/errors.js';
+import { connectMaintainer, enrolMaintainer, type MaintainerConnection } from '../maintainer/connection.js';
+import { MaintainerHome, resolveHome, type PinReview } from '../maintainer/home.js';
+import { fetchLogs, matchesStage } from '../maintainer/logs.js';
+import type { PinConfirmation } from '../maintainer/recipients.js';
+import { prefersUnicode, renderReport, reportExitCode, reportToJson } from '../maintainer/render/report.js';
+import { WatchView } from '../maintainer/render/watch.js';
+import { rewrapBundle } from '../maintainer/rewrap.js';
+import { pairTargets, submitBundle } from '../maintainer/submit.js';
+import { watchAll, watchBundle } from '../maintainer/watch.js';
+import { hint, say, warn } from './output.js';
+
+interface HomeOption {
+  home?: string;
+}
+
+const homeOption = () => new Option('--home <dir>', 'the maintainer home directory (default $DARKROOM_HOME or ~/.darkroom)');
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const logger = () => createLogger('maintainer', { level: process.env.DARKROOM_LOG_LEVEL ?? 'warn' });
+
+/** Runs `fn` on a fresh connection as the home's maintainer, and closes it afterwards. */
+async function withConnection<T>(options: HomeOption, fn: (connection: MaintainerConnection, home: MaintainerHome) => Promise<T>): Promise<T> {
+  const home = new MaintainerHome(resolveHome(options.home));
+  const connection = await connectMaintainer(home, { logger: logger() });
+  try {
+    return await fn(connection, home);
+  } finally {
+    connection.close();
+  }
+}
+
+/** Shows new agents; accepts changed keys with --yes, or when the person at the terminal agrees. */
+function confirmPins(yes: boolean): PinConfirmation {
+  return async (review: PinReview) => {
+    for (const agent of review.added) say(`New recipient ${agent.name} ${agent.fingerprint}: pinned`);
+    if (review.changed.length === 0) return true;
+    for (const change of review.changed) warn(`the key of ${change.name} changed: pinned ${change.pinned}, now ${change.offered}`);
+    if (yes) return true;
+    if (!process.stdin.isTTY) return false;
+    const prompt = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return /^y(es)?$/i.test((await prompt.question('Accept the new key(s) and seal to them? [y/N] ')).trim());
+    } finally {
+      prompt.close();
+    }
+  };
+}
+
+async function fetchReport(connection: MaintainerConnection, bundleId: string): Promise<darkroom.v1.Report> {
+  const reply = await connection.channel.request({ reportRequest: { bundleId } });
+  if (!reply.report) throw new WireError('UNEXPECTED_MESSAGE', `Coordinator answered a report request with '${reply.body}'`);
+  return reply.report as darkroom.v1.Report;
+}
+
+export function registerMaintainerCommands(program: Command): void {
+  program
+    .command('enroll')
+    .description('make maintainer keys in the home directory and enrol them with a one-time token')
+    .requiredOption('--coordinator <url>', 'the coordinator, e.g. wss://darkroom.example.org:7420')
+    .requiredOption('--fingerprint <fp>', "the coordinator's fingerprint, from its operator")
+    .requiredOption('--token <token>', 'the one-time maintainer token')
+    .option('--contact <contact>', 'e.g. "Jane Maintainer <jane@example.org>"')
+    .option('--ca <file>', 'TLS CA file for a coordinator with a private certificate')
+    .addOption(homeOption())
+    .action(async (options: HomeOption & { coordinator: string; fingerprint: string; token: string; contact?: string; ca?: string }) => {
+      const home = new MaintainerHome(resolveHome(options.home));
+      const { settings, fingerprint } = await enrolMaintainer(home, { ...options, logger: logger() });
+      say(`Enrolled as maintainer ${settings.name} (${fingerprint}) with ${settings.coordinator}`);
+      hint(`keys and settings are in ${home.dir}; submit with 'darkroom submit --embargo NAME --tree NAME=BASE --series PATH'`);
+    });
+
+  program
+    .command('submit')
+    .description('seal a patch series per target tree to the embargo\'s eligible agents and upload it')
+    .requiredOption('--embargo <name>', 'the embargo the series belongs to')
+    .requiredOption('--tree <name=base>', 'a target tree and the commit the series applies to (repeatable)', collect)
+    .requiredOption('--series <path>', 'directory of git format-patch files or an mbox, one per --tree (repeatable)', collect)
+    .option('--workload <name>', 'a workload to run (repeatable; default every workload agents declared)', collect)
+    .option('--yes', 'accept changed agent keys without asking', false)
+    .addOption(homeOption())
+    .action(async (options: HomeOption & { embargo: string; tree: string[]; series: string[]; workload?: string[]; yes: boolean }) => {
+      const targets = pairTargets(options.tree, options.series);
+      const submitted = await withConnection(options, (connection, home) => submitBundle(home, connection, { embargo: options.embargo, targets, workloads: options.workload ?? [], confirm: confirmPins(options.yes) }));
+      say(submitted.bundleId);
+      hint(`sealed to ${submitted.recipients.join(', ')}; ${submitted.jobs} jobs; follow with 'darkroom watch ${submitted.bundleId}'`);
+    });
+
+  program
+    .command('rewrap')
+    .description('seal a bundle\'s key to agents that became eligible after it was submitted')
+    .argument('<bundle>', 'the bundle id')
+    .option('--yes', 'accept changed agent keys without asking', false)
+    .addOption(homeOption())
+    .action(async (bundleId: string, options: HomeOption & { yes: boolean }) => {
+      const rewrapped = await withConnection(options, (connection, home) => rewrapBundle(home, connection, { bundleId, confirm: confirmPins(options.yes) }));
+      say(rewrapped.added.length === 0 ? `No new eligible agent for bundle ${bundleId}` : `Sealed bundle ${bundleId} to ${rewrapped.added.join(', ')}: ${rewrapped.jobs} new jobs`);
+    });
+
+  program
+    .command('watch')
+    .description('follow a bundle live until every job has ended, or with --all every notification')
+    .argument('[bundle]', 'the bundle id')
+    .option('--all', 'print every notification of your embargoes until interrupted', false)
+    .addOption(homeOption())
+    .action(async (bundleId: string | undefined, options: HomeOption & { all: boolean }) => {
+      if (options.all) {
+        const abort = new AbortController();
+        process.once('SIGINT', () => abort.abort());
+        await withConnection(options, (connection) => watchAll(connection.channel, { writeLine: say, signal: abort.signal }));
+        return;
+      }
+      if (!bundleId) throw new WireError('BAD_REQUEST', "Name the bundle to watch, or pass --all: e.g. 'darkroom watch 3f2a…'");
+      const view = new WatchView({ tty: process.stdout.isTTY === true, stream: process.stdout, writeLine: say });
+      await withConnection(options, (connection) => watchBundle(connection.channel, { bundleId, view }));
+    });
+
+  program
+    .command('report')
+    .description('the aggregated results: hardware classes by stage, failing cases; exit 0 only if all passed')
+    .argument('<bundle>', 'the bundle id')
+    .option('--json', 'stable JSON (format darkroom.report.v1) instead of the table', false)
+    .addOption(homeOption())
+    .action(async (bundleId: string, options: HomeOption & { json: boolean }) => {
+      const report = await withConnection(options, (connection) => fetchReport(connection, bundleId));
+      if (options.json) say(JSON.stringify(reportToJson(report), null, 2));
+      else process.stdout.write(renderReport(report, { unicode: prefersUnicode(process.stdout, process.env) }));
+      process.exitCode = reportExitCode(report);
+    });
+
+  program
+    .command('logs')
+    .description("fetch a bundle's encrypted job logs and decrypt them here")
+    .argument('<bundle>', 'the bundle id')
+    .option('--agent <name>', 'only this agent\'s jobs')
+    .option('--stage <name>', 'only this stage (apply, build, boot or a workload)')
+    .addOption(homeOption())
+    .action(async (bundleId: string, options: HomeOption & { agent?: string; stage?: string }) => {
+      const jobs = await withConnection(options, async (connection, home) => fetchLogs(connection, { bundleId, pins: await home.pins(), ...(options.agent ? { agent: options.agent } : {}) }));
+      let shown = 0;
+      for (const job of jobs) {
+        for (const file of job.files.filter((candidate) => !options.stage || matchesStage(candidate.name, options.stage))) {
+          say(`==> ${job.agent} job ${job.jobId} attempt ${job.attempt}: ${file.name} <==`);
+          process.stdout.write(file.content);
+          if (!file.content.toString('utf8').endsWith('\n')) say();
+          shown++;
+        }
+      }
+      if (shown === 0) hint(`no logs for bundle ${bundleId}${options.agent ? ` from ${options.agent}` : ''}${options.stage ? ` for stage ${options.stage}` : ''} yet`);
+    });
+}

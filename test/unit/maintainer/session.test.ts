@@ -1,0 +1,146 @@
+// The maintainer session over a real socket: submit, status, report (audited) and refusals, with
+// the real client functions against runMaintainerSession and a recording hub.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { darkroom } from '../../../proto/darkroom.js';
+import { nacl } from '../../../shared/crypto/index.js';
+import { fingerprint, generateIdentity, writeIdentity, type Identity } from '../../../shared/identity.js';
+import { silentLogger } from '../../../shared/log.js';
+import { WireError } from '../../../shared/wire/errors.js';
+import type { Hub, LiveSubscription, NotificationInit } from '../../../coordinator/server/hub.js';
+import { DEFAULT_LISTENER_LIMITS, listen } from '../../../coordinator/server/listener.js';
+import { runMaintainerSession } from '../../../coordinator/server/maintainer-session.js';
+import { Registry } from '../../../coordinator/server/registry.js';
+import { payloadPath } from '../../../coordinator/store/bundles.js';
+import type { Store } from '../../../coordinator/store/store.js';
+import { connectMaintainer } from '../../../maintainer/connection.js';
+import { MaintainerHome } from '../../../maintainer/home.js';
+import { submitBundle } from '../../../maintainer/submit.js';
+import { SECRET_LINE, smallPatch } from '../../support/bundle-fixture.js';
+import { enrolAgent, openEmbargo, T0, tempDir, tempStore } from '../coordinator/helpers.js';
+
+interface Lab {
+  store: Store;
+  notes: NotificationInit[];
+  subscriptions: LiveSubscription[];
+  offers: { count: number };
+  home(name: string): Promise<MaintainerHome>;
+}
+
+function enrolMaintainerWith(store: Store, name: string, identity: Identity): void {
+  const { token } = store.write(() => store.tokens.issue({ role: 'maintainer', name, groups: [] }, T0));
+  store.enrol({ token, role: 'maintainer', keys: identity }, T0);
+}
+
+async function startLab(t: TestContext): Promise<Lab> {
+  const store = await tempStore(t);
+  const identity = generateIdentity();
+  const notes: NotificationInit[] = [];
+  const subscriptions: LiveSubscription[] = [];
+  const offers = { count: 0 };
+  const hub: Hub = {
+    store, identity, registry: new Registry(), logger: silentLogger, timings: { heartbeatIntervalMs: 10_000, leaseMs: 60_000 },
+    offerTo: () => undefined,
+    offerToAll: () => void offers.count++,
+    notify: (note) => void notes.push(note),
+    subscribe: (subscription) => void subscriptions.push(subscription),
+  };
+  const listener = await listen({
+    host: '127.0.0.1', port: 0, identity, nacl, logger: silentLogger, limits: DEFAULT_LISTENER_LIMITS,
+    onAuthenticated: (peer, channel) => {
+      const party = store.parties.bySignKey(peer.signKey)!;
+      channel.send({ welcome: { name: party.name, role: darkroom.v1.Role.ROLE_MAINTAINER } });
+      runMaintainerSession(hub, party, channel);
+    },
+  });
+  t.after(() => listener.close());
+  const url = `ws://127.0.0.1:${listener.port}`;
+  return {
+    store, notes, subscriptions, offers,
+    home: async (name) => {
+      const dir = await tempDir(t);
+      const me = generateIdentity();
+      await writeIdentity(dir, me);
+      enrolMaintainerWith(store, name, me);
+      const home = new MaintainerHome(dir);
+      await home.saveSettings({ coordinator: url, fingerprint: fingerprint(identity), name });
+      return home;
+    },
+  };
+}
+
+async function seriesDir(t: TestContext): Promise<string> {
+  const dir = join(await tempDir(t), 'series');
+  await mkdir(dir);
+  await writeFile(join(dir, '0001-ring-fix.patch'), smallPatch());
+  return dir;
+}
+
+const refusedWith = (code: string) => (error: unknown) => error instanceof WireError && error.code === code;
+
+test('submit seals to the eligible agent, uploads, accepts, offers and notifies; status and report follow', async (t) => {
+  const lab = await startLab(t);
+  const home = await lab.home('m');
+  enrolAgent(lab.store, 'lab-a', { trees: ['linux-6.1.y'] });
+  enrolAgent(lab.store, 'lab-other-tree', { trees: ['mainline'] });
+  openEmbargo(lab.store, 'cve-1', 'lab-a,lab-other-tree');
+  const connection = await connectMaintainer(home, { logger: silentLogger });
+  t.after(() => connection.close());
+
+  const submitted = await submitBundle(home, connection, { embargo: 'cve-1', targets: [{ tree: 'linux-6.1.y', base: 'v6.1', series: await seriesDir(t) }], workloads: [], confirm: async () => true });
+  assert.match(submitted.bundleId, /^[0-9a-f]{32}$/);
+  assert.deepEqual(submitted.recipients, ['lab-a']);
+  assert.equal(submitted.jobs, 1);
+  assert.deepEqual(submitted.review.added.map((a) => a.name), ['lab-a']);
+  assert.ok((await home.pins())['lab-a']);
+
+  const bundle = lab.store.bundles.require(submitted.bundleId);
+  assert.equal(bundle.complete, true);
+  const payload = payloadPath(lab.store.dataDir, bundle.id);
+  assert.equal((await stat(payload)).mode & 0o777, 0o600);
+  assert.ok(!(await readFile(payload, 'latin1')).includes(SECRET_LINE), 'the coordinator holds ciphertext only');
+  assert.equal(lab.offers.count, 1);
+  assert.deepEqual(lab.notes.map((n) => [n.kind, n.embargo, n.bundleId]), [[darkroom.v1.NotificationKind.BUNDLE_SUBMITTED, 'cve-1', bundle.id]]);
+  assert.equal((await home.bundle(bundle.id)).recipients[0], 'lab-a');
+
+  const status = (await connection.channel.request({ statusRequest: { bundleId: bundle.id } })).bundleStatus!;
+  assert.deepEqual(status.jobs!.map((job) => [job.agent, job.tree, job.state, job.hardwareClass]), [['lab-a', 'linux-6.1.y', 'queued', 'x86_64-amd-zen4']]);
+  assert.equal(status.complete, false);
+
+  const report = (await connection.channel.request({ reportRequest: { bundleId: bundle.id } })).report!;
+  assert.equal(report.rows![0]!.cells![0]!.counts!.pending, 1);
+  const audited = lab.store.db.prepare<[], { n: number }>("SELECT count(*) AS n FROM audit WHERE action = 'report.read'").get()!;
+  assert.equal(audited.n, 1);
+
+  const subscribed = (await connection.channel.request({ subscribe: { bundleIds: [bundle.id] } })).subscribed!;
+  assert.deepEqual(subscribed.embargoes, []);
+  assert.deepEqual([...lab.subscriptions[0]!.bundleIds], [bundle.id]);
+});
+
+test('a maintainer of another embargo is refused, and so are unknown embargoes and bundles; the connection goes on', async (t) => {
+  const lab = await startLab(t);
+  const owner = await lab.home('m');
+  const outsider = await lab.home('m2');
+  enrolAgent(lab.store, 'lab-a');
+  openEmbargo(lab.store, 'cve-1', 'lab-a');
+  const ownerConnection = await connectMaintainer(owner, { logger: silentLogger });
+  const outsiderConnection = await connectMaintainer(outsider, { logger: silentLogger });
+  t.after(() => ownerConnection.close());
+  t.after(() => outsiderConnection.close());
+
+  await assert.rejects(outsiderConnection.channel.request({ recipientsRequest: { embargo: 'cve-1', trees: ['linux-6.1.y'], nonce: new Uint8Array(32) } }), refusedWith('NOT_AUTHORIZED'));
+  await assert.rejects(outsiderConnection.channel.request({ recipientsRequest: { embargo: 'nope', trees: ['linux-6.1.y'], nonce: new Uint8Array(32) } }), refusedWith('NOT_FOUND'));
+  await assert.rejects(outsiderConnection.channel.request({ statusRequest: { bundleId: '0'.repeat(32) } }), refusedWith('NOT_FOUND'));
+  await assert.rejects(outsiderConnection.channel.request({ subscribe: { embargoes: ['cve-1'] } }), refusedWith('NOT_AUTHORIZED'));
+
+  const submitted = await submitBundle(owner, ownerConnection, { embargo: 'cve-1', targets: [{ tree: 'linux-6.1.y', base: 'v6.1', series: await seriesDir(t) }], workloads: [], confirm: async () => true });
+  await assert.rejects(outsiderConnection.channel.request({ reportRequest: { bundleId: submitted.bundleId } }), refusedWith('NOT_AUTHORIZED'));
+  await assert.rejects(outsiderConnection.channel.request({ uploadChunk: { bundleId: submitted.bundleId, offset: 0, data: new Uint8Array(1), last: true } }), refusedWith('NOT_AUTHORIZED'));
+  const audited = lab.store.db.prepare<[], { n: number }>("SELECT count(*) AS n FROM audit WHERE action = 'report.read'").get()!;
+  assert.equal(audited.n, 0, 'a refused report is not a read');
+  // The connection survives refusals: the owner still gets answers.
+  const status = (await ownerConnection.channel.request({ statusRequest: { bundleId: submitted.bundleId } })).bundleStatus!;
+  assert.equal(status.jobs!.length, 1);
+});
