@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { reportError } from './output.js';
 import { registerCoordinatorCommands } from './coordinator.js';
 import { registerAgentCommands } from './agent.js';
+import { registerDemoCommand } from './demo.js';
 import { registerMaintainerCommands } from './maintainer.js';
 import { VERSION } from '../shared/version.js';
 
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerCoordinatorCommands(program);
   registerAgentCommands(program);
+  registerDemoCommand(program);
   registerMaintainerCommands(program);
   return program;
 }
