@@ -2,12 +2,12 @@
 // on loopback, building and testing the demo project with its real patch series.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { cp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { darkroom } from '../../proto/darkroom.js';
 import { payloadPath } from '../../coordinator/store/bundles.js';
 import { DEMO_SERIES_DIR, createDemoRepository, readSeriesBase } from '../../maintainer/demo/project.js';
-import { readContainerFile, sealBundle } from '../../shared/bundle/index.js';
+import { openLogs, readContainerFile, sealBundle } from '../../shared/bundle/index.js';
 import { verifySignedResultBytes } from '../../shared/result.js';
 import { tempDir } from '../support/bundle-fixture.js';
 import { enrol, issueToken, startLab, type Lab } from '../support/coordinator-lab.js';
@@ -65,4 +65,18 @@ test('an enrolled agent daemon runs the demo series and its signed result is sto
   assert.equal(result.hardwareClass, 'x86_64/Test/Box');
   assert.ok(result.sealedLogs.length > 0, 'logs travel sealed');
   agent.kill('SIGTERM');
+
+  // THREAT-MODEL 5: a full copy of the coordinator's data reveals no patch line and no log line.
+  const logs = await openLogs(result.sealedLogs, { identity: maintainer, trust: (p) => Buffer.from(p.signerKey).equals(Buffer.from(agentKey)) });
+  const logLines = logs.files.flatMap((f) => f.content.toString().split('\n')).map((l) => l.trim()).filter((l) => l.length >= 12);
+  const names = (await readdir(DEMO_SERIES_DIR)).filter((n) => n.endsWith('.patch'));
+  const patchLines = (await Promise.all(names.map((n) => readFile(join(DEMO_SERIES_DIR, n), 'utf8')))).flatMap((text) => text.split('\n'))
+    .filter((l) => /^[+-][^+-]/.test(l)).map((l) => l.slice(1).trim()).filter((l) => l.length >= 12);
+  assert.ok(logLines.length > 5 && patchLines.length > 5, 'there is something to look for');
+  const copy = join(await tempDir(t, 'dr-stolen-'), 'copy');
+  await cp(lab.dataDir, copy, { recursive: true });
+  const stolen = await Promise.all((await readdir(copy, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => readFile(join(e.parentPath, e.name))));
+  for (const needle of [...patchLines, ...logLines]) {
+    assert.ok(!stolen.some((bytes) => bytes.includes(needle)), `the coordinator's data holds '${needle}'`);
+  }
 });
