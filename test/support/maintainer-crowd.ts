@@ -31,7 +31,7 @@ export interface Crowd {
   home: MaintainerHome;
   submitter: MaintainerConnection;
   /** Submits `patch` as a one-patch series through the maintainer client's submit path. */
-  submit(patch: Uint8Array): Promise<Submitted>;
+  submit(patch: Uint8Array, connection?: MaintainerConnection): Promise<Submitted>;
   close(): Promise<void>;
 }
 
@@ -67,11 +67,11 @@ export async function startCrowd(dir: string, options: { size: number }): Promis
   let submits = 0;
   return {
     coordinator, admin, watchers, outsider, home, submitter,
-    submit: async (patch) => {
+    submit: async (patch, connection = submitter) => {
       const series = join(dir, `series-${submits++}`);
       await mkdir(series);
       await writeFile(join(series, '0001-fix.patch'), patch);
-      return submitBundle(home, submitter, { embargo: CROWD_EMBARGO, targets: [{ tree: CROWD_TREE, base: 'v6.1', series }], workloads: [], confirm: async () => true });
+      return submitBundle(home, connection, { embargo: CROWD_EMBARGO, targets: [{ tree: CROWD_TREE, base: 'v6.1', series }], workloads: [], confirm: async () => true });
     },
     close: async () => {
       for (const channel of [...watchers, outsider]) channel.close(1000, 'done');
