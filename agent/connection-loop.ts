@@ -48,7 +48,7 @@ export async function runConnectionLoop(options: ConnectionLoopOptions): Promise
         channel.close(1000, 'session ended');
       }
     } catch (error) {
-      if (error instanceof WireError && UNRECOVERABLE.has(error.code)) {
+      if (error instanceof WireError && UNRECOVERABLE.has(error.code) && !isNetworkFailure(error)) {
         logger.error({ code: error.code, err: error.message }, 'coordinator refused this agent; not retrying');
         throw error;
       }
@@ -61,6 +61,12 @@ export async function runConnectionLoop(options: ConnectionLoopOptions): Promise
     if (!signal.aborted) logger.warn({ retryInMs: wait }, `connection closed; will try again in ${wait} ms`);
     await sleep(wait, signal);
   }
+}
+
+/** A socket that could not reach the coordinator (ECONNREFUSED while it restarts, …): always retried. */
+function isNetworkFailure(error: WireError): boolean {
+  const cause = error.cause as NodeJS.ErrnoException | undefined;
+  return typeof cause?.code === 'string' && typeof cause.syscall === 'string';
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

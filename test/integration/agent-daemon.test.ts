@@ -1,45 +1,17 @@
 // `darkroom agent enroll` and `darkroom agent run` as real processes against a real coordinator
 // on loopback, building and testing the demo project with its real patch series.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { cp, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { darkroom } from '../../proto/darkroom.js';
-import { payloadPath } from '../../coordinator/store/bundles.js';
-import { DEMO_SERIES_DIR, createDemoRepository, readSeriesBase } from '../../maintainer/demo/project.js';
-import { openLogs, readContainerFile, sealBundle } from '../../shared/bundle/index.js';
+import { DEMO_SERIES_DIR, createDemoRepository } from '../../maintainer/demo/project.js';
+import { openLogs } from '../../shared/bundle/index.js';
 import { verifySignedResultBytes } from '../../shared/result.js';
 import { tempDir } from '../support/bundle-fixture.js';
-import { enrol, issueToken, startLab, type Lab } from '../support/coordinator-lab.js';
+import { enrol, issueToken, startLab } from '../support/coordinator-lab.js';
+import { submitDemo, until } from '../support/demo-job.js';
 import { runCli, startAgent, writeAgentConfig } from '../support/agent-process.js';
-
-async function until<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** Seals the demo series for the lab's agents and accepts it as an upload would. */
-async function submitDemo(t: TestContext, lab: Lab, maintainer: Awaited<ReturnType<typeof enrol>>['identity'], agents: string[]): Promise<string> {
-  const names = (await readdir(DEMO_SERIES_DIR)).filter((n) => n.endsWith('.patch')).sort();
-  const recipients = lab.admin((store) => agents.map((name) => store.parties.byName(name)!.boxKey));
-  const sealed = await sealBundle({
-    embargo: 'CVE-DEMO', signer: { name: 'alice', identity: maintainer }, logRecipients: [{ name: 'alice', boxKey: maintainer.boxKey }], recipients,
-    targets: [{ tree: 'ringbuf', base: await readSeriesBase(DEMO_SERIES_DIR), patches: names.map((name) => ({ name, path: join(DEMO_SERIES_DIR, name) })) }],
-  }, { path: join(await tempDir(t), 'demo.sealed') });
-  const prefix = await readContainerFile(sealed.path);
-  await writeFile(payloadPath(lab.dataDir, sealed.bundleId), (await readFile(sealed.path)).subarray(sealed.payloadOffset));
-  lab.admin((store) => {
-    store.bundles.create({ id: sealed.bundleId, embargo: 'CVE-DEMO', submitter: store.parties.byName('alice')!, header: prefix.signedHeaderBytes, trees: ['ringbuf'], workloads: [], payloadBytes: sealed.payloadCiphertextBytes, stanzas: agents.map((recipient, i) => ({ recipient, stanza: prefix.stanzas[i]! })) }, Date.now());
-    store.bundles.recordReceived(sealed.bundleId, sealed.payloadCiphertextBytes);
-    store.bundles.accept(sealed.bundleId, Date.now());
-  });
-  return sealed.bundleId;
-}
 
 test('an enrolled agent daemon runs the demo series and its signed result is stored once', { timeout: 120_000 }, async (t) => {
   const lab = await startLab(t);
@@ -54,7 +26,7 @@ test('an enrolled agent daemon runs the demo series and its signed result is sto
   const agent = startAgent(setup);
   t.after(() => agent.kill('SIGKILL'));
   await until('the agent to connect', () => lab.coordinator.hub.registry.isConnected('lab-1'), 20_000);
-  const bundleId = await submitDemo(t, lab, maintainer, ['lab-1']);
+  const bundleId = await submitDemo(t, lab, { maintainer, agents: ['lab-1'] });
   const stored = await until('the result', () => lab.admin((store) => store.results.byBundle(bundleId)).at(0), 90_000);
   const agentKey = lab.admin((store) => store.parties.byName('lab-1')!.signKey);
   const { result } = verifySignedResultBytes(stored.signed, agentKey);

@@ -1,7 +1,7 @@
 // Runs `darkroom agent …` as a real process against a lab coordinator, on the demo project.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO_ROOT } from './paths.js';
 
@@ -13,7 +13,7 @@ export interface AgentSetup {
   stateDir: string;
 }
 
-export async function writeAgentConfig(dir: string, o: { url: string; fingerprint: string; name: string; tree: string; hardwareClass?: string; failingUnit?: boolean }): Promise<AgentSetup> {
+export async function writeAgentConfig(dir: string, o: { url: string; fingerprint: string; name: string; tree: string; hardwareClass?: string; failingUnit?: boolean; build?: string }): Promise<AgentSetup> {
   const unit = o.failingUnit ? 'RINGBUF_PAGE_SIZE=65536 make check' : 'make check';
   const config = join(dir, 'agent.yaml');
   const stateDir = join(dir, 'state');
@@ -26,7 +26,7 @@ hardware_class: ${JSON.stringify(o.hardwareClass ?? 'auto')}
 trees:
   ringbuf: ${JSON.stringify(o.tree)}
 build:
-  command: make
+  command: ${JSON.stringify(o.build ?? 'make')}
   timeout: 2m
 boot:
   method: none
@@ -61,4 +61,31 @@ export function startAgent(setup: AgentSetup): ChildProcess {
   const child = spawn(process.execPath, [CLI, 'agent', 'run', '--config', setup.config], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DARKROOM_LOG_LEVEL: 'debug' } });
   child.stderr!.pipe(createWriteStream(join(setup.dir, 'agent.log'), { flags: 'a' }));
   return child;
+}
+
+/** Kills the process with SIGKILL, as a power cut or the OOM killer would, and waits until it is gone. */
+export async function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGKILL');
+  await gone;
+}
+
+export interface RunningProcess {
+  pid: number;
+  cwd: string;
+  argv: string[];
+}
+
+/** Every live process whose argv mentions `dir` or whose working directory lies below it. */
+export async function processesUnder(dir: string): Promise<RunningProcess[]> {
+  const found: RunningProcess[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const argv = await readFile(`/proc/${name}/cmdline`, 'utf8').then((raw) => raw.split('\0').filter(Boolean), () => null);
+    const cwd = await readlink(`/proc/${name}/cwd`).catch(() => '');
+    if (argv === null || argv.length === 0) continue;
+    if (cwd === dir || cwd.startsWith(`${dir}/`) || argv.some((arg) => arg.includes(dir))) found.push({ pid: Number(name), cwd, argv });
+  }
+  return found;
 }

@@ -18,12 +18,31 @@ export interface Lab {
   admin<T>(fn: (store: Store) => T): T;
 }
 
+/** Closes the lab's coordinator, as a crash or an operator would; closing twice is harmless. */
+export async function stopCoordinator(lab: Lab): Promise<void> {
+  await closeOnce(lab.coordinator);
+}
+
+/** Starts a new coordinator on the lab's data directory and port, so agents' configs still point at it. */
+export async function restartCoordinator(lab: Lab, options: CoordinatorOptions = {}): Promise<RunningCoordinator> {
+  await closeOnce(lab.coordinator);
+  lab.coordinator = await startCoordinator(lab.dataDir, { logger: silentLogger, ...options, port: lab.coordinator.port });
+  return lab.coordinator;
+}
+
+const closed = new WeakSet<RunningCoordinator>();
+
+async function closeOnce(coordinator: RunningCoordinator): Promise<void> {
+  if (closed.has(coordinator)) return;
+  closed.add(coordinator);
+  await coordinator.close();
+}
+
 export async function startLab(t: TestContext, options: CoordinatorOptions = {}): Promise<Lab> {
   const dataDir = join(await tempDir(t, 'dr-lab-'), 'coordinator');
   await initCoordinator(dataDir);
   const coordinator = await startCoordinator(dataDir, { port: 0, logger: silentLogger, ...options });
-  t.after(() => coordinator.close());
-  return {
+  const lab: Lab = {
     dataDir,
     coordinator,
     admin: (fn) => {
@@ -35,6 +54,8 @@ export async function startLab(t: TestContext, options: CoordinatorOptions = {})
       }
     },
   };
+  t.after(() => closeOnce(lab.coordinator));
+  return lab;
 }
 
 export function issueToken(lab: Lab, role: 'agent' | 'maintainer', name: string, groups: string[] = []): string {
