@@ -12,6 +12,7 @@ import { prefersUnicode, renderReport, reportExitCode, reportToJson } from '../m
 import { WatchView } from '../maintainer/render/watch.js';
 import { rewrapBundle } from '../maintainer/rewrap.js';
 import { pairTargets, submitBundle } from '../maintainer/submit.js';
+import { subscribeWebhook } from '../maintainer/subscribe.js';
 import { watchAll, watchBundle } from '../maintainer/watch.js';
 import { hint, say, warn } from './output.js';
 
@@ -117,6 +118,18 @@ export function registerMaintainerCommands(program: Command): void {
       if (!bundleId) throw new WireError('BAD_REQUEST', "Name the bundle to watch, or pass --all: e.g. 'darkroom watch 3f2a…'");
       const view = new WatchView({ tty: process.stdout.isTTY === true, stream: process.stdout, writeLine: say });
       await withConnection(options, (connection) => watchBundle(connection.channel, { bundleId, view }));
+    });
+
+  program
+    .command('subscribe')
+    .description('have the coordinator POST notifications (metadata only) of your embargoes to a webhook')
+    .requiredOption('--webhook <url>', 'http(s) URL that receives one JSON POST per notification')
+    .option('--embargo <name...>', 'only these embargoes (default: every embargo you maintain)', [])
+    .option('--tree <name...>', 'also notifications of bundles for these trees', [])
+    .addOption(homeOption())
+    .action(async (options: HomeOption & { webhook: string; embargo: string[]; tree: string[] }) => {
+      const covered = await withConnection(options, (connection) => subscribeWebhook(connection.channel, { webhook: options.webhook, embargoes: options.embargo, trees: options.tree }));
+      say(`Webhook ${options.webhook} subscribed${covered.length ? ` for ${covered.join(', ')}` : ''}`);
     });
 
   program

@@ -15,6 +15,9 @@ import { connectMaintainer, enrolMaintainer } from '../../maintainer/connection.
 import { MaintainerHome } from '../../maintainer/home.js';
 import { submitBundle } from '../../maintainer/submit.js';
 import { smallPatch } from '../support/bundle-fixture.js';
+import { runCli } from '../support/agent-process.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 async function temp(t: TestContext, prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
@@ -47,6 +50,22 @@ test('enrol, submit, notification, status and report against a running coordinat
   }));
   assert.deepEqual((await watcher.channel.request({ subscribe: { all: true } })).subscribed!.embargoes, ['cve-1']);
 
+  // `darkroom subscribe --webhook` as a real process: the coordinator stores it and POSTs to it.
+  const posts: string[] = [];
+  const hook = createServer((request, response) => {
+    let body = '';
+    request.on('data', (d: Buffer) => (body += d.toString()));
+    request.on('end', () => {
+      posts.push(body);
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => hook.close(() => resolve())));
+  const subscribed = await runCli(['subscribe', '--home', home.dir, '--webhook', `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`]);
+  assert.equal(subscribed.code, 0, subscribed.stderr);
+  assert.match(subscribed.stdout, /subscribed for cve-1/);
+
   const series = join(await temp(t, 'dr-series-'), 'series');
   await mkdir(series);
   await writeFile(join(series, '0001-ring-fix.patch'), smallPatch());
@@ -58,6 +77,9 @@ test('enrol, submit, notification, status and report against a running coordinat
   const notification = await heard;
   assert.equal(notification.bundleId, submitted.bundleId);
   assert.equal(notification.embargo, 'cve-1');
+  const deadline = Date.now() + 5_000;
+  while (posts.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(JSON.parse(posts[0] ?? '{}').bundleId, submitted.bundleId, 'the webhook received the notification');
 
   const status = (await connection.channel.request({ statusRequest: { bundleId: submitted.bundleId } })).bundleStatus!;
   assert.deepEqual(status.jobs!.map((job) => job.agent), ['lab-a']);
