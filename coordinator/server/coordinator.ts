@@ -14,6 +14,7 @@ import { ChangeWatcher } from '../store/control.js';
 import type { Party } from '../store/parties.js';
 import { Store } from '../store/store.js';
 import { runAgentSession } from './agent-session.js';
+import { judgeBundle, judgeDeadlines } from './bar-judge.js';
 import { roleOf, runEnrollSession } from './enroll-session.js';
 import type { Hub, SessionTimings } from './hub.js';
 import { DEFAULT_LISTENER_LIMITS, listen, type ListenerLimits } from './listener.js';
@@ -89,6 +90,8 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
       for (const closure of expired) logger.info({ embargo: closure.subject.name, cancelled: closure.cancelled.length }, 'embargo deadline passed; its jobs are cancelled');
       const agents = new Set([...swept.map((j) => j.agentName), ...expired.flatMap((c) => c.cancelled.map((j) => j.agentName))]);
       for (const name of agents) hub.offerTo(name);
+      for (const bundleId of new Set(swept.map((j) => j.bundleId))) judgeBundle(hub, bundleId, now);
+      judgeDeadlines(hub, now);
     } catch (error) {
       logger.error({ err: messageOf(error) }, 'sweep failed; will try again in a second');
     }
