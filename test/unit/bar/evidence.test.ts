@@ -64,12 +64,12 @@ test('a tampered, re-keyed or unpinned exported result fails verify with the rea
   const signed = darkroom.v1.SignedResult.decode(Buffer.from(file.signedResult, 'base64'));
 
   const forged = darkroom.v1.Result.decode(signed.result);
-  forged.stages[1]!.cases[0]!.baseStatus = 'FAIL';
+  forged.stages[1]!.cases![0]!.baseStatus = 'FAIL';
   const altered = darkroom.v1.SignedResult.encode({ result: darkroom.v1.Result.encode(forged).finish(), signature: signed.signature }).finish();
   rejects(JSON.stringify({ ...file, signedResult: Buffer.from(altered).toString('base64') }), { pins }, 'RESULT_SIGNATURE');
 
   const flipped = Buffer.from(signed.signature);
-  flipped[7]! ^= 0x01;
+  flipped[7] = flipped[7]! ^ 0x01;
   rejects(JSON.stringify({ ...file, signedResult: Buffer.from(darkroom.v1.SignedResult.encode({ result: signed.result, signature: flipped }).finish()).toString('base64') }), { pins }, 'RESULT_SIGNATURE');
 
   const other = generateIdentity();
