@@ -5,12 +5,9 @@ import { isStatus, statusFromProto, type Status } from '../../shared/status.js';
 import { evaluateBar, type BarJob, type BarStage, type BarVerdict } from '../bar/evaluate.js';
 import { barFromJson } from '../bar/format.js';
 import type { Bundle } from '../store/bundles.js';
-import type { StoredResult } from '../store/results.js';
 import type { Store } from '../store/store.js';
 import type { Hub } from './hub.js';
-import { decodeStoredResult } from './maintainer-views.js';
-
-const OPEN_STATES: ReadonlySet<string> = new Set(['queued', 'offered', 'running']);
+import { OPEN_STATES, decodeStoredResult, latestStored } from './maintainer-views.js';
 
 /** A base status as signed (a KCIDB word), or null when none was sent or it is not one. */
 function baseOf(text: string | null | undefined): Status | null {
@@ -26,19 +23,9 @@ function stagesOf(result: darkroom.v1.Result): BarStage[] {
   }));
 }
 
-/** The newest stored attempt of each job. */
-function latestByJob(results: readonly StoredResult[]): Map<string, StoredResult> {
-  const latest = new Map<string, StoredResult>();
-  for (const stored of results) {
-    const known = latest.get(stored.jobId);
-    if (!known || stored.attempt > known.attempt) latest.set(stored.jobId, stored);
-  }
-  return latest;
-}
-
 /** The evaluation's input for one bundle, from the store. */
 export function barJobsOf(store: Store, bundleId: string): BarJob[] {
-  const latest = latestByJob(store.results.byBundle(bundleId));
+  const latest = latestStored(store.results.byBundle(bundleId));
   return store.jobs.byBundle(bundleId).map((job) => {
     const stored = latest.get(job.id);
     const result = stored ? decodeStoredResult(stored) : null;
@@ -81,6 +68,14 @@ export function judgeBundle(hub: Hub, bundleId: string, now: number): BarVerdict
   hub.logger.info({ bundle: bundle.id, embargo: embargo.name, verdict: verdict.verdict, broken: verdict.broken.length }, 'quality bar judged');
   hub.notify({ kind: KIND[verdict.verdict], embargo: embargo.name, bundleId: bundle.id, status: STATUS[verdict.verdict], atMs: now });
   return verdict;
+}
+
+/** After an admin change (a bar set or replaced): judges every bundle of every embargo with a bar. */
+export function judgeAll(hub: Hub, now: number): void {
+  for (const embargo of hub.store.embargoes.list()) {
+    if (!embargo.barJson) continue;
+    for (const bundle of hub.store.bundles.byEmbargo(embargo.id)) judgeBundle(hub, bundle.id, now);
+  }
 }
 
 /** After a bar's deadline: judges once more every bundle of it not yet met or failed. */

@@ -14,7 +14,7 @@ import { ChangeWatcher } from '../store/control.js';
 import type { Party } from '../store/parties.js';
 import { Store } from '../store/store.js';
 import { runAgentSession } from './agent-session.js';
-import { judgeBundle, judgeDeadlines } from './bar-judge.js';
+import { judgeAll, judgeBundle, judgeDeadlines } from './bar-judge.js';
 import { roleOf, runEnrollSession } from './enroll-session.js';
 import type { Hub, SessionTimings } from './hub.js';
 import { DEFAULT_LISTENER_LIMITS, listen, type ListenerLimits } from './listener.js';
@@ -120,7 +120,7 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
   };
 }
 
-/** After an admin change: close revoked parties' connections, deliver cancels, offer new work. */
+/** After an admin change: close revoked parties' connections, deliver cancels, offer new work, re-judge bars. */
 function reconcile(hub: Hub): void {
   for (const party of hub.store.revokedParties()) {
     for (const connection of hub.registry.connections(party.name)) {
@@ -129,6 +129,7 @@ function reconcile(hub: Hub): void {
     }
   }
   hub.offerToAll();
+  judgeAll(hub, Date.now());
 }
 
 /** Lets an authenticated peer in by its enrolled key and role, or refuses it with the reason. */
