@@ -28,7 +28,7 @@ function fixtures(): { bar: BarJob[]; report: JobOutcome[] } {
     });
     const stages = [...['apply', 'build', 'boot'].map((name) => ({ name, status: 'PASS' as Status, baseStatus: null, cases: [] })), ...workloads];
     const identity = { agent: `agent-${job}`, hardwareClass: `class-${job % 40}` };
-    bar.push({ jobId: `job-${job}`, ...identity, open: false, result: { resultId: `r-${job}`, receivedAtMs: 0, stages } });
+    bar.push({ jobId: `job-${job}`, ...identity, tree: 'linux', open: false, result: { resultId: `r-${job}`, receivedAtMs: 0, stages } });
     report.push({ ...identity, tree: 'linux', state: 'done', stages });
   }
   return { bar, report };

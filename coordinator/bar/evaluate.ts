@@ -33,6 +33,8 @@ export interface BarJob {
   jobId: string;
   agent: string;
   hardwareClass: string;
+  /** The target tree: each tree of a bundle must meet the counts on its own. */
+  tree: string;
   /** Queued, offered or running: its result may still come. */
   open: boolean;
   /** The latest verified result of the job, if any. */
@@ -45,6 +47,8 @@ export type RequirementState = 'met' | 'pending' | 'failed';
 export interface RequirementVerdict {
   /** boot | workload:<name> | no_new_failures */
   requirement: string;
+  /** The target tree a count requirement was judged on; absent for no_new_failures. */
+  tree?: string;
   state: RequirementState;
   unit?: CountUnit;
   need?: number;
@@ -116,8 +120,8 @@ function satisfying(jobs: ReadonlyArray<{ job: BarJob; result: BarResult | null 
   return [...new Set(keys)].sort();
 }
 
-function countRequirement(requirement: string, unit: CountUnit, need: number, have: string[]): RequirementVerdict {
-  return { requirement, state: have.length >= need ? 'met' : 'pending', unit, need, have };
+function countRequirement(requirement: string, tree: string, count: { unit: CountUnit; need: number; have: string[] }): RequirementVerdict {
+  return { requirement, tree, state: count.have.length >= count.need ? 'met' : 'pending', ...count };
 }
 
 /** The failures of one result that the base does not explain. */
@@ -163,30 +167,47 @@ function classify(results: ReadonlyArray<{ job: BarJob; result: BarResult | null
 
 const plural = (count: number, unit: CountUnit) => (unit === 'classes' ? `${count} more hardware class${count === 1 ? '' : 'es'}` : `${count} more agent${count === 1 ? '' : 's'}`);
 
-function missingLine(requirement: RequirementVerdict): string | null {
+/** `boot: 1 more hardware class`; the tree is named when the bundle targets several. */
+function missingLine(requirement: RequirementVerdict, severalTrees: boolean): string | null {
   if (requirement.state !== 'pending') return null;
   if (requirement.open !== undefined) return `${requirement.requirement}: ${requirement.open} job${requirement.open === 1 ? '' : 's'} still to report`;
-  return `${requirement.requirement}: ${plural(requirement.need! - requirement.have!.length, requirement.unit!)}`;
+  const where = severalTrees ? ` (${requirement.tree})` : '';
+  return `${requirement.requirement}${where}: ${plural(requirement.need! - requirement.have!.length, requirement.unit!)}`;
+}
+
+/** The counts each target tree must reach on its own results. */
+function countRequirements(bar: QualityBar, results: ReadonlyArray<{ job: BarJob; result: BarResult | null }>, trees: readonly string[]): RequirementVerdict[] {
+  const requirements: RequirementVerdict[] = [];
+  for (const tree of trees) {
+    const mine = results.filter(({ job }) => job.tree === tree);
+    if (bar.bootClasses !== null) requirements.push(countRequirement('boot', tree, { unit: 'classes', need: bar.bootClasses, have: satisfying(mine, 'classes', passesStages) }));
+    for (const workload of bar.workloads) {
+      const column = `${WORKLOAD_PREFIX}${workload.name}`;
+      requirements.push(countRequirement(column, tree, { unit: workload.unit, need: workload.need, have: satisfying(mine, workload.unit, (result) => stageOf(result, column)?.status === 'PASS') }));
+    }
+  }
+  return requirements;
 }
 
 /** Judges a bundle against its embargo's bar at `now`. */
 export function evaluateBar(bar: QualityBar, jobs: readonly BarJob[], options: { now: number }): BarVerdict {
   const deadlinePassed = bar.deadlineMs !== null && options.now > bar.deadlineMs;
   const results = jobs.map((job) => ({ job, result: counted(job, bar) }));
-  const requirements: RequirementVerdict[] = [];
-  if (bar.bootClasses !== null) requirements.push(countRequirement('boot', 'classes', bar.bootClasses, satisfying(results, 'classes', passesStages)));
-  for (const workload of bar.workloads) {
-    const column = `${WORKLOAD_PREFIX}${workload.name}`;
-    requirements.push(countRequirement(column, workload.unit, workload.need, satisfying(results, workload.unit, (result) => stageOf(result, column)?.status === 'PASS')));
-  }
+  const found = [...new Set(jobs.map((job) => job.tree))].sort();
+  // A bundle with no job yet still has its counts to reach.
+  const trees = found.length > 0 ? found : [''];
+  const requirements = countRequirements(bar, results, trees);
   const broken = bar.noNewFailures ? results.flatMap(({ job, result }) => (result ? newFailures(job, result) : [])) : [];
   if (bar.noNewFailures) {
     const open = deadlinePassed ? 0 : jobs.filter((job) => job.open).length;
     requirements.push({ requirement: 'no_new_failures', state: broken.length > 0 ? 'failed' : open > 0 ? 'pending' : 'met', open });
   }
-  const allMet = requirements.every((requirement) => requirement.state === 'met');
+  // Nothing demonstrated meets no bar, even one that only forbids new failures.
+  const anyResult = results.some(({ result }) => result !== null);
+  const allMet = anyResult && requirements.every((requirement) => requirement.state === 'met');
   const verdict: Verdict = broken.length > 0 ? 'failed' : allMet ? 'met' : deadlinePassed ? 'failed' : 'pending';
-  const missing = requirements.map(missingLine).filter((line): line is string => line !== null);
+  const missing = requirements.map((requirement) => missingLine(requirement, trees.length > 1)).filter((line): line is string => line !== null);
+  if (!anyResult && missing.length === 0) missing.push('no result yet');
   if (deadlinePassed && !allMet) missing.push(`deadline ${new Date(bar.deadlineMs!).toISOString()} passed`);
   return {
     format: BAR_VERDICT_FORMAT,

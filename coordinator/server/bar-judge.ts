@@ -32,6 +32,7 @@ export function barJobsOf(store: Store, bundleId: string): BarJob[] {
     return {
       jobId: job.id,
       agent: job.agentName,
+      tree: job.tree,
       hardwareClass: result?.hardwareClass || store.parties.byId(job.agentId)?.declaration?.hardwareClass || '',
       open: OPEN_STATES.has(job.state),
       result: stored && result ? { resultId: stored.resultId, receivedAtMs: stored.receivedAt, stages: stagesOf(result) } : null,

@@ -19,12 +19,13 @@ const kase = (name: string, status: Status, baseStatus: Status | null = 'PASS'):
 const st = (name: string, status: Status, cases: BarCase[] = [], baseStatus: Status | null = cases.length ? 'PASS' : null): BarStage => ({ name, status, baseStatus, cases });
 
 /** A done job whose stages all pass, with `unit` cases as given. */
-function job(agent: string, hardwareClass: string, options: { unit?: BarCase[]; unitStatus?: Status; stress?: Status; build?: Status; receivedAtMs?: number; open?: boolean } = {}): BarJob {
+function job(agent: string, hardwareClass: string, options: { unit?: BarCase[]; unitStatus?: Status; stress?: Status; build?: Status; receivedAtMs?: number; open?: boolean; tree?: string } = {}): BarJob {
   const unit = options.unit ?? [kase('sum', 'PASS'), kase('greeting', 'PASS')];
   return {
-    jobId: `job-${agent}`,
+    jobId: `job-${agent}-${options.tree ?? 'linux'}`,
     agent,
     hardwareClass,
+    tree: options.tree ?? 'linux',
     open: options.open ?? false,
     result: {
       resultId: `result-${agent}`,
@@ -38,7 +39,7 @@ function job(agent: string, hardwareClass: string, options: { unit?: BarCase[]; 
   };
 }
 
-const openJob = (agent: string, hardwareClass: string): BarJob => ({ jobId: `job-${agent}`, agent, hardwareClass, open: true, result: null });
+const openJob = (agent: string, hardwareClass: string, tree = 'linux'): BarJob => ({ jobId: `job-${agent}-${tree}`, agent, hardwareClass, tree, open: true, result: null });
 
 test('met: two classes pass every stage and workload, nothing new fails, every job has ended', () => {
   const verdict = evaluateBar(BAR, [job('a', 'x86'), job('b', 'arm64')], { now: NOW });
@@ -72,7 +73,7 @@ test('pending: the counts are reached but a running job could still bring a new 
 test('failed: a regression names the result, job, agent, class and case that broke the bar', () => {
   const verdict = evaluateBar(BAR, [job('a', 'x86'), job('b', 'arm64', { unit: [kase('sum', 'FAIL', 'PASS'), kase('greeting', 'PASS')] }), openJob('c', 'ppc64')], { now: NOW });
   assert.equal(verdict.verdict, 'failed', 'failed at once, even while a job still runs');
-  assert.deepEqual(verdict.broken, [{ resultId: 'result-b', jobId: 'job-b', agent: 'b', hardwareClass: 'arm64', column: 'workload:unit', case: 'sum', status: 'FAIL', baseStatus: 'PASS', reason: 'regression' }]);
+  assert.deepEqual(verdict.broken, [{ resultId: 'result-b', jobId: 'job-b-linux', agent: 'b', hardwareClass: 'arm64', column: 'workload:unit', case: 'sum', status: 'FAIL', baseStatus: 'PASS', reason: 'regression' }]);
   assert.equal(verdict.classification!.regression, 1);
 });
 
@@ -111,4 +112,17 @@ test('a stage that fails with no failing case is excused only by the same stage 
   const unexcused = job('a', 'x86', { unit: [], unitStatus: 'FAIL' });
   (unexcused.result!.stages[3] as { baseStatus: Status | null }).baseStatus = 'PASS';
   assert.deepEqual(evaluateBar(BAR, [unexcused], { now: NOW }).broken.map((b) => [b.column, b.reason]), [['workload:unit', 'base did not fail']]);
+});
+
+test('each target tree reaches the counts on its own; a bundle without jobs is pending, not met', () => {
+  const bar: QualityBar = { ...BAR, workloads: [], noNewFailures: false };
+  const verdict = evaluateBar(bar, [job('a', 'x86', { tree: '6.1' }), job('b', 'arm64', { tree: '6.1' }), job('a', 'x86', { tree: '6.6' }), openJob('b', 'arm64', '6.6')], { now: NOW });
+  assert.equal(verdict.verdict, 'pending');
+  assert.deepEqual(verdict.requirements.map((r) => [r.requirement, r.tree, r.state]), [['boot', '6.1', 'met'], ['boot', '6.6', 'pending']]);
+  assert.deepEqual(verdict.missing, ['boot (6.6): 1 more hardware class']);
+  const empty = evaluateBar(bar, [], { now: NOW });
+  assert.equal(empty.verdict, 'pending');
+  assert.deepEqual(empty.missing, ['boot: 2 more hardware classes']);
+  const vacuous = evaluateBar({ ...bar, bootClasses: null, noNewFailures: true }, [], { now: NOW });
+  assert.deepEqual([vacuous.verdict, vacuous.missing], ['pending', ['no result yet']], 'nothing demonstrated meets no bar');
 });
