@@ -1,8 +1,7 @@
 // `darkroom trailers|verify`: the evidence a maintainer hands on: Tested-by trailers from verified
 // results, exported signed results, and their offline check.
 import { readFile, stat } from 'node:fs/promises';
-import type { Command } from 'commander';
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { createLogger } from '../shared/log.js';
 import { MAX_RESULT_FILE_BYTES, ResultFileError, verifyResultFile } from '../shared/result-file.js';
 import { statusFromProto } from '../shared/status.js';
@@ -44,7 +43,7 @@ export function registerEvidenceCommands(program: Command): void {
       const size = (await stat(file)).size;
       if (size > MAX_RESULT_FILE_BYTES) throw new ResultFileError('RESULT_FILE_MALFORMED', `${file} is larger than ${MAX_RESULT_FILE_BYTES} bytes: it is not an exported result`);
       const pins = options.fingerprint ? {} : await new MaintainerHome(resolveHome(options.home)).pins();
-      const verified = verifyResultFile(await readFile(file, 'utf8'), { pins, ...(options.fingerprint ? { fingerprint: options.fingerprint } : {}) }, file);
+      const verified = verifyResultFile(await readFile(file, 'utf8'), { pins, source: file, ...(options.fingerprint ? { fingerprint: options.fingerprint } : {}) });
       const result = verified.parts.result;
       say(`Verified: result ${verified.parts.resultId} signed by agent ${result.agentName} (${verified.fingerprint})`);
       say(`  job ${result.jobId} attempt ${result.attempt}, bundle ${result.bundleId}, tree ${result.tree}, class ${result.hardwareClass}: ${statusFromProto(result.status)}`);

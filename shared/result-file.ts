@@ -48,6 +48,8 @@ export interface VerifiedResultFile {
 }
 
 export interface ResultFileTrust {
+  /** What the file is called in messages. */
+  source?: string;
   /** The agent's fingerprint as the person checking knows it; wins over `pins`. */
   fingerprint?: string;
   /** Agent fingerprints pinned by name (the maintainer's home). */
@@ -72,7 +74,8 @@ function parseFile(text: string, source: string): ResultFile {
  * trusted one (given, or pinned for the agent it names), its signature must verify, and its id
  * must be the one its bytes give. Throws ResultFileError or ResultError saying which failed.
  */
-export function verifyResultFile(text: string, trust: ResultFileTrust, source = 'the result file'): VerifiedResultFile {
+export function verifyResultFile(text: string, trust: ResultFileTrust): VerifiedResultFile {
+  const source = trust.source ?? 'the result file';
   const file = parseFile(text, source);
   const bytes = Buffer.from(file.signedResult, 'base64');
   const boxKey = Buffer.from(file.agentBoxKey, 'base64');

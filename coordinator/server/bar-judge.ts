@@ -41,15 +41,15 @@ export function barJobsOf(store: Store, bundleId: string): BarJob[] {
 }
 
 /** The bundle's verdict now, or null when its embargo has no bar. */
-export function barVerdictOf(store: Store, bundle: Bundle, now: number): BarVerdict | null {
+export function barVerdictOf(store: Store, bundle: Bundle, options: { now: number }): BarVerdict | null {
   const embargo = store.embargoes.byId(bundle.embargoId);
   if (!embargo?.barJson) return null;
-  return evaluateBar(barFromJson(embargo.barJson, embargo.name), barJobsOf(store, bundle.id), { now });
+  return evaluateBar(barFromJson(embargo.barJson, embargo.name), barJobsOf(store, bundle.id), options);
 }
 
 /** JSON for Report / BundleStatus.bar_verdict_json: empty without a bar. */
-export function barVerdictJson(store: Store, bundle: Bundle, now: number): string {
-  const verdict = barVerdictOf(store, bundle, now);
+export function barVerdictJson(store: Store, bundle: Bundle, options: { now: number }): string {
+  const verdict = barVerdictOf(store, bundle, options);
   return verdict ? JSON.stringify(verdict) : '';
 }
 
@@ -57,11 +57,11 @@ const KIND = { met: darkroom.v1.NotificationKind.BAR_MET, failed: darkroom.v1.No
 const STATUS = { met: darkroom.v1.Status.PASS, failed: darkroom.v1.Status.FAIL } as const;
 
 /** Judges one bundle and notifies its embargo's maintainers when the verdict became met or failed. */
-export function judgeBundle(hub: Hub, bundleId: string, now: number): BarVerdict | null {
+export function judgeBundle(hub: Hub, bundleId: string, { now }: { now: number }): BarVerdict | null {
   const { store } = hub;
   const bundle = store.bundles.get(bundleId);
   if (!bundle) return null;
-  const verdict = barVerdictOf(store, bundle, now);
+  const verdict = barVerdictOf(store, bundle, { now });
   if (!verdict) return null;
   const before = store.write(() => store.barVerdicts.record(bundle.id, verdict.verdict, now));
   if (before === verdict.verdict || verdict.verdict === 'pending') return verdict;
@@ -75,7 +75,7 @@ export function judgeBundle(hub: Hub, bundleId: string, now: number): BarVerdict
 export function judgeAll(hub: Hub, now: number): void {
   for (const embargo of hub.store.embargoes.list()) {
     if (!embargo.barJson) continue;
-    for (const bundle of hub.store.bundles.byEmbargo(embargo.id)) judgeBundle(hub, bundle.id, now);
+    for (const bundle of hub.store.bundles.byEmbargo(embargo.id)) judgeBundle(hub, bundle.id, { now });
   }
 }
 
@@ -88,7 +88,7 @@ export function judgeDeadlines(hub: Hub, now: number): void {
     if (bar.deadlineMs === null || bar.deadlineMs >= now) continue;
     for (const bundle of store.bundles.byEmbargo(embargo.id)) {
       const judged = store.barVerdicts.get(bundle.id);
-      if (judged === null || judged === 'pending') judgeBundle(hub, bundle.id, now);
+      if (judged === null || judged === 'pending') judgeBundle(hub, bundle.id, { now });
     }
   }
 }

@@ -90,7 +90,7 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
       for (const closure of expired) logger.info({ embargo: closure.subject.name, cancelled: closure.cancelled.length }, 'embargo deadline passed; its jobs are cancelled');
       const agents = new Set([...swept.map((j) => j.agentName), ...expired.flatMap((c) => c.cancelled.map((j) => j.agentName))]);
       for (const name of agents) hub.offerTo(name);
-      for (const bundleId of new Set(swept.map((j) => j.bundleId))) judgeBundle(hub, bundleId, now);
+      for (const bundleId of new Set(swept.map((j) => j.bundleId))) judgeBundle(hub, bundleId, { now });
       judgeDeadlines(hub, now);
     } catch (error) {
       logger.error({ err: messageOf(error) }, 'sweep failed; will try again in a second');
