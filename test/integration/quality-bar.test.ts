@@ -17,7 +17,7 @@ import { submitBundle } from '../../maintainer/submit.js';
 import { silentLogger } from '../../shared/log.js';
 import { fingerprint } from '../../shared/identity.js';
 import { BASE_CACHE_DIR } from '../../agent/base-run/cache.js';
-import { killHard, runCli, startAgent, writeAgentConfig } from '../support/agent-process.js';
+import { killHard, runCli, startAgent, writeAgentConfig, type AgentSetup } from '../support/agent-process.js';
 import { tempDir } from '../support/bundle-fixture.js';
 import { makeSeries } from '../support/c-project.js';
 import { issueToken, startLab, type Lab } from '../support/coordinator-lab.js';
@@ -68,7 +68,7 @@ test('bars met, failed and not met on results from real agents, with trailers an
   t.after(async () => {
     for (const agent of agents) await killHard(agent);
   });
-  const setups = [];
+  const setups: AgentSetup[] = [];
   for (const agent of AGENTS) {
     const repo = await createDemoRepository(join(dir, agent.name, 'ringbuf'));
     const setup = await writeAgentConfig(join(dir, agent.name), { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, name: agent.name, tree: repo.dir, hardwareClass: agent.hardwareClass, failingUnit: agent.failingUnit });
