@@ -1,6 +1,7 @@
 // The quality bar on a running coordinator: a bundle's verdict from the stored, verified results,
 // re-judged as results arrive and deadlines pass; a change to met or failed is notified once.
 import { darkroom } from '../../proto/darkroom.js';
+import { messageOf } from '../../shared/errors.js';
 import { isStatus, statusFromProto, type Status } from '../../shared/status.js';
 import { evaluateBar, type BarJob, type BarStage, type BarVerdict } from '../bar/evaluate.js';
 import { barFromJson } from '../bar/format.js';
@@ -51,6 +52,31 @@ export function barVerdictOf(store: Store, bundle: Bundle, options: { now: numbe
 export function barVerdictJson(store: Store, bundle: Bundle, options: { now: number }): string {
   const verdict = barVerdictOf(store, bundle, options);
   return verdict ? JSON.stringify(verdict) : '';
+}
+
+/**
+ * After a result, a bundle is judged at most once per this delay: judging reads all the bundle's
+ * results, so a burst of results costs one judgement, not one per result.
+ */
+export const JUDGE_DEBOUNCE_MS = 250;
+
+const scheduled = new WeakMap<Hub, Set<string>>();
+
+/** Judges the bundle within JUDGE_DEBOUNCE_MS, once however many results arrive meanwhile. */
+export function judgeSoon(hub: Hub, bundleId: string): void {
+  const pending = scheduled.get(hub) ?? new Set<string>();
+  scheduled.set(hub, pending);
+  if (pending.has(bundleId)) return;
+  pending.add(bundleId);
+  setTimeout(() => {
+    pending.delete(bundleId);
+    if (!hub.store.db.open) return;
+    try {
+      judgeBundle(hub, bundleId, { now: Date.now() });
+    } catch (error) {
+      hub.logger.error({ bundle: bundleId, err: messageOf(error) }, 'judging the quality bar failed; it is judged again on the next result or sweep');
+    }
+  }, JUDGE_DEBOUNCE_MS).unref();
 }
 
 const KIND = { met: darkroom.v1.NotificationKind.BAR_MET, failed: darkroom.v1.NotificationKind.BAR_FAILED } as const;
