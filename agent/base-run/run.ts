@@ -4,7 +4,7 @@
 import { statusFromProto } from '../../shared/status.js';
 import { restartsMachine } from '../pipeline/reboot.js';
 import { runPipeline, type JobPlan, type PipelineContext } from '../pipeline/run-job.js';
-import { BUILD, workloadStage, type StageInit } from '../pipeline/stages.js';
+import { BOOT, BUILD, workloadStage, type StageInit } from '../pipeline/stages.js';
 import type { WorkloadSettings } from '../pipeline/settings.js';
 import { annotateStages, entryOf, type BaseOutcome } from './annotate.js';
 import type { BaseCache, BaseKey } from './cache.js';
@@ -50,15 +50,14 @@ export async function withBaseStatuses(input: BaseRunInput): Promise<StageInit[]
   ctx.logger.info({ base: commit, cached: workloads.length - missing.length, run: missing.map((w) => w.name) }, missing.length > 0 ? 'running the workloads on the base' : 'base outcomes reused from the cache');
   if (missing.length > 0) {
     const run = await runPipeline({ jobId: input.plan.jobId, base: commit, patches: [], workloads: missing.map((w) => w.name) }, ctx);
-    const build = run.stages.find((stage) => stage.name === BUILD);
-    const buildBroke = build !== undefined && UNRELIABLE.has(statusFromProto(build.status!));
+    const broke = run.stages.some((stage) => (stage.name === BUILD || stage.name === BOOT) && UNRELIABLE.has(statusFromProto(stage.status!)));
     const now = Date.now();
     for (const workload of missing) {
       const stage = run.stages.find((candidate) => candidate.name === workloadStage(workload.name));
       if (!stage) continue;
       const entry = entryOf(stage, now);
       outcomes.set(workloadStage(workload.name), { ...entry, cached: false });
-      if (!buildBroke && !UNRELIABLE.has(entry.status) && !ctx.signal.aborted) await input.cache.put(keyOf(workload), entry);
+      if (!broke && !UNRELIABLE.has(entry.status) && !ctx.signal.aborted) await input.cache.put(keyOf(workload), entry);
     }
   }
   return annotateStages(input.stages, outcomes);
