@@ -36,6 +36,10 @@ test('a bar is set, refused with its line and key, shown by embargo list, and au
   const json = JSON.parse((await runCli(['coordinator', 'embargo', 'list', '--data', data, '--json'])).stdout) as Array<{ bar: unknown }>;
   assert.deepEqual(json[0]!.bar, { format: 1, bootClasses: null, workloads: [{ name: 'stress', unit: 'classes', need: 3 }], noNewFailures: false, deadlineMs: Date.parse('2098-06-01') });
 
+  const atomic = await runCli(['coordinator', 'embargo', 'create', '--data', data, '--name', 'cve-2', '--testers', '@lab', '--maintainers', '@m', '--until', '2099-01-01', '--bar', bad]);
+  assert.equal(atomic.code, 1);
+  assert.doesNotMatch((await runCli(['coordinator', 'embargo', 'list', '--data', data])).stdout, /cve-2/, 'an embargo whose bar is refused is not created');
+
   const unknown = await runCli(['coordinator', 'embargo', 'bar', '--data', data, '--name', 'cve-9', '--file', good]);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /No embargo named 'cve-9'/);
