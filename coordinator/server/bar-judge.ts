@@ -97,10 +97,17 @@ export function judgeBundle(hub: Hub, bundleId: string, { now }: { now: number }
   return verdict;
 }
 
-/** After an admin change (a bar set or replaced): judges every bundle of every embargo with a bar. */
-export function judgeAll(hub: Hub, now: number): void {
+/** The bar of each embargo as last judged, to notice a bar set or replaced by an admin command. */
+const knownBars = new WeakMap<Hub, Map<number, string | null>>();
+
+/** After an admin change: judges every bundle of each embargo whose bar was set or replaced since. */
+export function judgeChangedBars(hub: Hub, now: number): void {
+  const known = knownBars.get(hub) ?? new Map<number, string | null>();
+  knownBars.set(hub, known);
   for (const embargo of hub.store.embargoes.list()) {
-    if (!embargo.barJson) continue;
+    const changed = known.get(embargo.id) !== embargo.barJson;
+    known.set(embargo.id, embargo.barJson);
+    if (!embargo.barJson || !changed) continue;
     for (const bundle of hub.store.bundles.byEmbargo(embargo.id)) judgeBundle(hub, bundle.id, { now });
   }
 }

@@ -14,7 +14,7 @@ import { ChangeWatcher } from '../store/control.js';
 import type { Party } from '../store/parties.js';
 import { Store } from '../store/store.js';
 import { runAgentSession } from './agent-session.js';
-import { judgeAll, judgeBundle, judgeDeadlines } from './bar-judge.js';
+import { judgeBundle, judgeChangedBars, judgeDeadlines } from './bar-judge.js';
 import { roleOf, runEnrollSession } from './enroll-session.js';
 import type { Hub, SessionTimings } from './hub.js';
 import { DEFAULT_LISTENER_LIMITS, listen, type ListenerLimits } from './listener.js';
@@ -129,7 +129,7 @@ function reconcile(hub: Hub): void {
     }
   }
   hub.offerToAll();
-  judgeAll(hub, Date.now());
+  judgeChangedBars(hub, Date.now());
 }
 
 /** Lets an authenticated peer in by its enrolled key and role, or refuses it with the reason. */
