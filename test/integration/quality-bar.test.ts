@@ -168,4 +168,7 @@ test('bars met, failed and not met on results from real agents, with trailers an
   assert.deepEqual(pending.missing, ['boot: 1 more hardware class']);
   const status = (await connection.channel.request({ statusRequest: { bundleId: good } })).bundleStatus!;
   assert.equal((JSON.parse(status.barVerdictJson!) as BarJson).verdict, 'pending', 'watch sees the verdict in the status');
+  await until('the running coordinator to re-judge after the bar changed', () => lab.admin((store) => store.barVerdicts.get(good) === 'pending'));
+  lab.admin((store) => setEmbargoBar(store, { embargo: EMBARGO, file: 'bar.yaml', text: BAR }, { actor: 'admin:test', now: Date.now() }));
+  await until('BAR_MET again once the original bar is back', () => notified.filter((n) => n.kind === darkroom.v1.NotificationKind.BAR_MET && n.bundleId === good).length === 2);
 });
