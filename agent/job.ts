@@ -2,7 +2,7 @@
 // opened), run the pipeline, then in this order: the signed result made durable in the outbox, the
 // plaintext wiped, and only then the coordinator told (once told, it may hand out new work).
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { darkroom } from '../proto/darkroom.js';
@@ -11,6 +11,8 @@ import { DarkroomError, messageOf } from '../shared/errors.js';
 import type { Identity } from '../shared/identity.js';
 import type { Logger } from '../shared/log.js';
 import { statusToProto } from '../shared/status.js';
+import { BaseCache } from './base-run/cache.js';
+import { withBaseStatuses } from './base-run/run.js';
 import type { ChannelLink } from './channel-link.js';
 import { treeSettings, type AgentConfig, type TreeSettings } from './config/index.js';
 import { collectStageLogs, buildSignedResult } from './job-result.js';
@@ -32,6 +34,8 @@ export const FETCH_RETRY_DELAY_MS = 1_000;
 export const PAYLOAD_FILE = 'payload.sealed';
 /** Where openBundle extracts the series, below the workspace's series directory. */
 const OPENED_DIR = 'bundle';
+/** The base run's stage logs, inside the job's workspace (wiped with it, never sealed). */
+const BASE_LOGS_DIR = 'base-logs';
 
 export type JobEnd = 'result' | 'cancelled';
 
@@ -122,7 +126,18 @@ export class Job {
     const ctx = this.#context(workspace, this.tree);
     const outcome = await runPipeline(admitted.plan, { ...ctx, beforeReboot: (completed) => this.#persist(admitted.plan, completed, ctx) });
     if (this.cancelled) return this.#endCancelled(admitted.plan.base);
-    return this.#finish(outcome.stages, admitted, workspace);
+    const stages = this.offer.runBase ? await this.#withBase(admitted.plan, outcome.stages, workspace) : outcome.stages;
+    if (this.cancelled) return this.#endCancelled(admitted.plan.base);
+    return this.#finish(stages, admitted, workspace);
+  }
+
+  /** The base run the bar asked for: the series' build removed first, its logs kept apart. */
+  async #withBase(plan: JobPlan, stages: StageInit[], workspace: JobWorkspace): Promise<StageInit[]> {
+    await rm(this.#env.workspaces.buildDir(this.tree.name), { recursive: true, force: true });
+    const logsDir = join(workspace.dir, BASE_LOGS_DIR);
+    await mkdir(logsDir, { recursive: true, mode: 0o700 });
+    const ctx = { ...this.#context({ ...workspace, logsDir }, this.tree), progress: () => undefined };
+    return withBaseStatuses({ plan, stages, ctx, cache: new BaseCache(this.#env.config.stateDir), agentName: this.#env.agentName });
   }
 
   /** Continues a job the agent handed over to a reboot or kexec, on the agent's next start. */

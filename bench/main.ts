@@ -1,10 +1,12 @@
 // `npm run bench`: every benchmark, one JSON document on stdout. Figures are ratios against a
 // baseline measured in the same run, because this machine is shared and noisy.
+import { benchBar } from './bar.js';
+import { benchBaseRun } from './base-run.js';
 import { benchNotify } from './notify.js';
 import { benchSeal } from './seal.js';
 import { benchVerify } from './verify.js';
 
-const benches = [benchSeal, benchVerify, benchNotify];
+const benches = [benchSeal, benchVerify, benchNotify, benchBar, benchBaseRun];
 
 const results: Record<string, unknown>[] = [];
 for (const bench of benches) results.push(await bench());

@@ -2,6 +2,8 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { adminActor } from '../coordinator/admin/actor.js';
+import { readBarFile, setEmbargoBar } from '../coordinator/admin/bar.js';
+import { describeBar } from '../coordinator/bar/format.js';
 import { assertAuditIntact } from '../coordinator/admin/audit.js';
 import { parseDuration } from '../coordinator/admin/duration.js';
 import { initCoordinator } from '../coordinator/admin/init.js';
@@ -109,12 +111,28 @@ function registerEmbargoCommands(coordinator: Command): void {
     .requiredOption('--testers <list>', 'comma-separated tester names and @groups')
     .requiredOption('--maintainers <list>', 'comma-separated maintainer names and @groups')
     .requiredOption('--until <iso-date>', 'the disclosure date, e.g. 2030-01-31 or 2030-01-31T12:00Z')
-    .action((options: DataOption & { name: string; testers: string; maintainers: string; until: string }) => {
-      const { created, eligible } = withStore(options, (store) => {
-        const made = store.write(() => store.embargoes.create({ name: options.name, testers: options.testers, maintainers: options.maintainers, until: options.until }, { actor: adminActor(), now: Date.now() }));
-        return { created: made, eligible: store.embargoes.eligibleTesters(made).map((party) => party.name) };
-      });
+    .option('--bar <file>', 'a quality bar (YAML, see examples/quality-bar.yaml) its bundles must meet')
+    .action(async (options: DataOption & { name: string; testers: string; maintainers: string; until: string; bar?: string }) => {
+      const barText = options.bar ? await readBarFile(options.bar) : null;
+      const { created, eligible, bar } = withStore(options, (store) => store.write(() => {
+        const now = Date.now();
+        const made = store.embargoes.create({ name: options.name, testers: options.testers, maintainers: options.maintainers, until: options.until }, { actor: adminActor(), now });
+        const set = barText === null ? null : setEmbargoBar(store, { embargo: made.name, file: options.bar!, text: barText }, { actor: adminActor(), now });
+        return { created: made, eligible: store.embargoes.eligibleTesters(made).map((party) => party.name), bar: set };
+      }));
       say(`Embargo ${created.name} open until ${new Date(created.untilMs).toISOString()}; eligible testers now: ${eligible.length > 0 ? eligible.join(', ') : 'none'}`);
+      if (bar) say(`Quality bar: ${describeBar(bar)}`);
+    });
+  embargo
+    .command('bar')
+    .description("set or replace an embargo's quality bar: what its bundles must demonstrate")
+    .addOption(dataOption())
+    .requiredOption('--name <name>', 'the embargo')
+    .requiredOption('--file <bar.yaml>', 'the bar (YAML, see examples/quality-bar.yaml and docs/quality-bar.md)')
+    .action(async (options: DataOption & { name: string; file: string }) => {
+      const text = await readBarFile(options.file);
+      const bar = withStore(options, (store) => setEmbargoBar(store, { embargo: options.name, file: options.file, text }, { actor: adminActor(), now: Date.now() }));
+      say(`Quality bar of embargo ${options.name}: ${describeBar(bar)}`);
     });
   embargo
     .command('list')
@@ -125,7 +143,7 @@ function registerEmbargoCommands(coordinator: Command): void {
       const views = withStore(options, (store) => embargoViews(store, Date.now()));
       if (options.json) return printJson(views);
       if (views.length === 0) return say('No embargoes');
-      for (const line of formatTable(['NAME', 'STATE', 'UNTIL', 'TESTERS', 'MAINTAINERS', 'BUNDLES'], views.map((v) => [v.name, v.state, v.until, v.testers, v.maintainers, String(v.bundles)]))) say(line);
+      for (const line of formatTable(['NAME', 'STATE', 'UNTIL', 'TESTERS', 'MAINTAINERS', 'BUNDLES', 'BAR'], views.map((v) => [v.name, v.state, v.until, v.testers, v.maintainers, String(v.bundles), v.barSummary]))) say(line);
     });
   embargo
     .command('withdraw')

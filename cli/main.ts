@@ -5,6 +5,7 @@ import { reportError } from './output.js';
 import { registerCoordinatorCommands } from './coordinator.js';
 import { registerAgentCommands } from './agent.js';
 import { registerDemoCommand } from './demo.js';
+import { registerEvidenceCommands } from './evidence.js';
 import { registerMaintainerCommands } from './maintainer.js';
 import { VERSION } from '../shared/version.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerAgentCommands(program);
   registerDemoCommand(program);
   registerMaintainerCommands(program);
+  registerEvidenceCommands(program);
   return program;
 }
 

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { DarkroomError } from '../../shared/errors.js';
-import { formatProblem, problemAt, problemsOf, type ConfigProblem } from './locate.js';
+import { formatProblem, problemAt, problemsOf, type ConfigProblem } from '../../shared/yaml-problems.js';
 import { checkMemoryBacked } from './memory-fs.js';
 import { resolveConfig, type AgentConfig } from './resolve.js';
 import { rawConfigSchema } from './schema.js';
@@ -56,7 +56,7 @@ export async function loadAgentConfig(path: string): Promise<AgentConfig> {
     fail(doc.errors.map((error) => ({ path: '(yaml)', line: error.linePos?.[0].line ?? lines.linePos(error.pos[0]).line, message: error.message.split('\n')[0]! })));
   }
   const parsed = rawConfigSchema.safeParse(doc.toJS() ?? undefined);
-  if (!parsed.success) fail(problemsOf(source, parsed.error.issues));
+  if (!parsed.success) fail(problemsOf(source, parsed.error.issues, 'examples/agent.yaml'));
   const { config, problems } = resolveConfig(parsed.data!, file);
   const located = problems.map((problem) => problemAt(source, problem.path, problem.message));
   if (config.workspace.memoryBacked) {

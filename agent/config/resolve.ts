@@ -1,7 +1,7 @@
 // Maps a validated agent.yaml onto what the daemon uses: defaults filled in, paths made absolute,
 // each tree's build/boot/workloads settled, and the checks that span several keys.
 import { isAbsolute, join, resolve } from 'node:path';
-import type { ConfigPath } from './locate.js';
+import type { ConfigPath } from '../../shared/yaml-problems.js';
 import type { RawBoot, RawCommandStage, RawConfig, RawTree, RawWorkload } from './schema.js';
 import type { BootSettings, CommandStage, TreeSettings, WorkloadSettings } from '../pipeline/settings.js';
 

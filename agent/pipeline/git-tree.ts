@@ -60,6 +60,13 @@ export class GitTree {
     await git(this.dir, ['fetch', '--quiet', 'origin', '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*']);
   }
 
+  /** The full commit id `base` names in the clone, or null when the clone lacks it. */
+  async resolve(base: string): Promise<string | null> {
+    await this.ensure();
+    const resolved = await git(this.dir, ['rev-parse', '--verify', '--quiet', `${base}^{commit}`], { reject: false });
+    return resolved.exitCode === 0 ? resolved.stdout.trim() : null;
+  }
+
   /** Detaches at `base`; a base the tester's tree lacks is an infrastructure error, not a failure. */
   async checkout(base: string): Promise<string> {
     await this.ensure();

@@ -1,4 +1,5 @@
 // `coordinator status`: agents, embargoes and jobs as one stable, JSON-ready report.
+import { barFromJson, describeBar, type QualityBar } from '../bar/format.js';
 import type { JobState } from '../jobs/lifecycle.js';
 import { embargoState, type EmbargoState } from '../store/embargoes.js';
 import { formatMembers } from '../store/members.js';
@@ -34,6 +35,10 @@ export interface EmbargoView {
   maintainers: string;
   eligibleTesters: string[];
   bundles: number;
+  /** The quality bar (docs/quality-bar.md), null when the embargo has none. */
+  bar: QualityBar | null;
+  /** The bar in one line, `-` when none. */
+  barSummary: string;
 }
 
 export interface StatusReport {
@@ -82,13 +87,18 @@ export function coordinatorStatus(store: Store, now: number): StatusReport {
 
 /** The embargoes, newest deadline last, as `embargo list` and `status` show them. */
 export function embargoViews(store: Store, now: number): EmbargoView[] {
-  return store.embargoes.list().map((embargo) => ({
-    name: embargo.name,
-    state: embargoState(embargo, now),
-    until: new Date(embargo.untilMs).toISOString(),
-    testers: formatMembers(embargo.testers),
-    maintainers: formatMembers(embargo.maintainers),
-    eligibleTesters: store.embargoes.eligibleTesters(embargo).map((party) => party.name),
-    bundles: store.bundles.byEmbargo(embargo.id).length,
-  }));
+  return store.embargoes.list().map((embargo) => {
+    const bar = embargo.barJson === null ? null : barFromJson(embargo.barJson, embargo.name);
+    return {
+      name: embargo.name,
+      state: embargoState(embargo, now),
+      until: new Date(embargo.untilMs).toISOString(),
+      testers: formatMembers(embargo.testers),
+      maintainers: formatMembers(embargo.maintainers),
+      eligibleTesters: store.embargoes.eligibleTesters(embargo).map((party) => party.name),
+      bundles: store.bundles.byEmbargo(embargo.id).length,
+      bar,
+      barSummary: bar ? describeBar(bar) : '-',
+    };
+  });
 }

@@ -8,6 +8,7 @@ import { WireError } from '../../shared/wire/errors.js';
 import type { Channel } from '../../transport/channel.js';
 import type { Envelope } from '../../shared/wire/frame.js';
 import type { Party } from '../store/parties.js';
+import { judgeSoon } from './bar-judge.js';
 import type { Hub } from './hub.js';
 import { declarationOf } from './enroll-session.js';
 import { ingestResult } from './result-ingest.js';
@@ -56,6 +57,7 @@ async function serve(hub: Hub, name: string, envelope: Envelope, channel: Channe
       const job = hub.store.dispatch.decline(agent, { jobId: d.jobId ?? '', attempt: d.attempt ?? 0, reason: d.reason ?? '', now });
       hub.logger.info({ agent: name, jobId: job.id, reason: d.reason }, 'job declined');
       notifyJob(hub, job.id, { kind: JOB_FINISHED, status: darkroom.v1.Status.MISS });
+      judgeSoon(hub, job.bundleId);
       hub.offerTo(name);
       return;
     }
@@ -95,6 +97,7 @@ function acceptResult(hub: Hub, agent: Party, envelope: Envelope, channel: Chann
   if (bundleJobs.every((j) => ['done', 'lost', 'cancelled', 'miss'].includes(j.state))) {
     notifyJob(hub, result.jobId, { kind: darkroom.v1.NotificationKind.BUNDLE_COMPLETE, jobId: '', agent: '', status: 0 });
   }
+  judgeSoon(hub, ingested.job.bundleId);
   hub.offerTo(agent.name);
 }
 

@@ -14,6 +14,7 @@ import { ChangeWatcher } from '../store/control.js';
 import type { Party } from '../store/parties.js';
 import { Store } from '../store/store.js';
 import { runAgentSession } from './agent-session.js';
+import { judgeBundle, judgeChangedBars, judgeDeadlines } from './bar-judge.js';
 import { roleOf, runEnrollSession } from './enroll-session.js';
 import type { Hub, SessionTimings } from './hub.js';
 import { DEFAULT_LISTENER_LIMITS, listen, type ListenerLimits } from './listener.js';
@@ -89,6 +90,8 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
       for (const closure of expired) logger.info({ embargo: closure.subject.name, cancelled: closure.cancelled.length }, 'embargo deadline passed; its jobs are cancelled');
       const agents = new Set([...swept.map((j) => j.agentName), ...expired.flatMap((c) => c.cancelled.map((j) => j.agentName))]);
       for (const name of agents) hub.offerTo(name);
+      for (const bundleId of new Set(swept.map((j) => j.bundleId))) judgeBundle(hub, bundleId, { now });
+      judgeDeadlines(hub, now);
     } catch (error) {
       logger.error({ err: messageOf(error) }, 'sweep failed; will try again in a second');
     }
@@ -117,7 +120,7 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
   };
 }
 
-/** After an admin change: close revoked parties' connections, deliver cancels, offer new work. */
+/** After an admin change: close revoked parties' connections, deliver cancels, offer new work, re-judge bars. */
 function reconcile(hub: Hub): void {
   for (const party of hub.store.revokedParties()) {
     for (const connection of hub.registry.connections(party.name)) {
@@ -126,6 +129,7 @@ function reconcile(hub: Hub): void {
     }
   }
   hub.offerToAll();
+  judgeChangedBars(hub, Date.now());
 }
 
 /** Lets an authenticated peer in by its enrolled key and role, or refuses it with the reason. */

@@ -14,6 +14,7 @@ import type { Embargo } from '../store/embargoes.js';
 import { StoreError, type StoreErrorCode } from '../store/errors.js';
 import { checkName } from '../store/names.js';
 import type { Party } from '../store/parties.js';
+import { barVerdictJson } from './bar-judge.js';
 import type { Hub } from './hub.js';
 import { packWithin, recipientOf } from './maintainer-pack.js';
 import { activeEmbargoOf, beginUpload, rewrapBundle, uploadChunk, type IntakeContext } from './maintainer-upload.js';
@@ -170,7 +171,7 @@ class MaintainerSession {
   #status(bundleId: string): darkroom.v1.BundleStatus.$Properties {
     const { bundle, embargo } = this.#bundle(bundleId);
     const records = this.#records(bundle.id);
-    return { bundleId: bundle.id, embargo: embargo.name, jobs: records.map(jobView), complete: bundle.complete && bundleComplete(records.map((r) => r.job)) };
+    return { bundleId: bundle.id, embargo: embargo.name, jobs: records.map(jobView), complete: bundle.complete && bundleComplete(records.map((r) => r.job)), barVerdictJson: barVerdictJson(this.#hub.store, bundle, { now: Date.now() }) };
   }
 
   #report(bundleId: string): darkroom.v1.Report {
@@ -178,7 +179,7 @@ class MaintainerSession {
     const report = aggregate(this.#records(bundle.id).map(jobOutcome), { workloads: bundle.workloads });
     const { store } = this.#hub;
     store.write(() => store.audit.append({ actor: party.name, action: 'report.read', subject: bundle.id, details: { embargo: embargo.name } }, Date.now()));
-    return reportToProto({ ...report, complete: report.complete && bundle.complete }, { bundleId: bundle.id, embargo: embargo.name });
+    return reportToProto({ ...report, complete: report.complete && bundle.complete }, { bundleId: bundle.id, embargo: embargo.name, barVerdictJson: barVerdictJson(store, bundle, { now: Date.now() }) });
   }
 
   #logs(request: darkroom.v1.LogsRequest): darkroom.v1.Logs.$Properties {

@@ -20,14 +20,19 @@ export function decodeStoredResult(stored: StoredResult): darkroom.v1.Result {
   return darkroom.v1.Result.decode(signed.result);
 }
 
-/** The newest stored result of each job, by job id. */
-export function latestResults(results: readonly StoredResult[]): Map<string, darkroom.v1.Result> {
+/** The newest stored attempt of each job, by job id. */
+export function latestStored(results: readonly StoredResult[]): Map<string, StoredResult> {
   const latest = new Map<string, StoredResult>();
   for (const stored of results) {
     const known = latest.get(stored.jobId);
     if (!known || stored.attempt > known.attempt) latest.set(stored.jobId, stored);
   }
-  return new Map([...latest].map(([jobId, stored]) => [jobId, decodeStoredResult(stored)]));
+  return latest;
+}
+
+/** The newest stored result of each job, by job id. */
+export function latestResults(results: readonly StoredResult[]): Map<string, darkroom.v1.Result> {
+  return new Map([...latestStored(results)].map(([jobId, stored]) => [jobId, decodeStoredResult(stored)]));
 }
 
 /** The status of a proto enum value, or null when unset (a stage still running). */
@@ -64,7 +69,8 @@ export function jobView(record: JobRecord): darkroom.v1.JobView.$Properties {
   };
 }
 
-const OPEN_STATES: ReadonlySet<string> = new Set(['queued', 'offered', 'running']);
+/** Job states in which a result may still come. */
+export const OPEN_STATES: ReadonlySet<string> = new Set(['queued', 'offered', 'running']);
 
 /** True when no job of the bundle can still change (and it has at least one job). */
 export function bundleComplete(jobs: readonly Job[]): boolean {

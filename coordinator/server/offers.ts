@@ -2,6 +2,7 @@
 // connections, and delivers the cancels the store has queued for it.
 import { darkroom } from '../../proto/darkroom.js';
 import type { Logger } from '../../shared/log.js';
+import { barFromJson } from '../bar/format.js';
 import type { Offer } from '../store/dispatch.js';
 import type { Party } from '../store/parties.js';
 import type { Store } from '../store/store.js';
@@ -23,6 +24,7 @@ export function jobOfferOf(store: Store, offer: Offer): darkroom.v1.JobOffer.$Pr
     deadlineMs: offer.deadlineMs,
     workloads: offer.workloads,
     maintainers: maintainers.map((m) => ({ name: m.name, role: darkroom.v1.Role.ROLE_MAINTAINER, signKey: m.signKey, boxKey: m.boxKey, fingerprint: m.fingerprint })),
+    runBase: embargo?.barJson ? barFromJson(embargo.barJson, embargo.name).noNewFailures : false,
   };
 }
 

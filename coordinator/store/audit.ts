@@ -15,6 +15,7 @@ export type AuditAction =
   | 'embargo.created'
   | 'embargo.withdrawn'
   | 'embargo.expired'
+  | 'embargo.bar'
   | 'bundle.accepted'
   | 'bundle.rewrapped'
   | 'job.offered'

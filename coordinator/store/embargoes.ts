@@ -1,5 +1,6 @@
 // Embargoes: a named disclosure window, the testers and maintainers it admits, its deadline.
 import type { AuditLog } from './audit.js';
+import type { Json } from './canonical.js';
 import type { Db } from './database.js';
 import { StoreError } from './errors.js';
 import { isMember, parseMembers, type Members } from './members.js';
@@ -18,6 +19,8 @@ export interface Embargo {
   withdrawnAt: number | null;
   /** When the server noticed the deadline had passed and cancelled the jobs. */
   expiredAt: number | null;
+  /** The quality bar as validated JSON (coordinator/bar/format.ts), or null when it has none. */
+  barJson: string | null;
 }
 
 export interface EmbargoRequest {
@@ -38,6 +41,7 @@ interface RawEmbargo {
   created_at: number;
   withdrawn_at: number | null;
   expired_at: number | null;
+  bar_json: string | null;
 }
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
@@ -51,6 +55,7 @@ const fromRaw = (raw: RawEmbargo): Embargo => ({
   createdAt: raw.created_at,
   withdrawnAt: raw.withdrawn_at,
   expiredAt: raw.expired_at,
+  barJson: raw.bar_json,
 });
 
 /** Withdrawn wins over expired; a deadline passed means not active even before the server notices. */
@@ -60,9 +65,14 @@ export function embargoState(embargo: Embargo, now: number): EmbargoState {
   return 'active';
 }
 
+/** Milliseconds of an ISO 8601 date or date-time (a bare date is midnight UTC); NaN otherwise. */
+export function parseIsoDate(text: string): number {
+  return ISO_DATE.test(text.trim()) ? Date.parse(text.trim()) : Number.NaN;
+}
+
 /** Parses the deadline; names the input when it is not an ISO date or not in the future. */
 export function parseUntil(until: string, now: number): number {
-  const ms = ISO_DATE.test(until.trim()) ? Date.parse(until.trim()) : Number.NaN;
+  const ms = parseIsoDate(until);
   if (Number.isNaN(ms)) throw new StoreError('EMBARGO_INVALID', `Deadline '${until}' is not an ISO 8601 date: use e.g. 2030-01-31 or 2030-01-31T12:00Z`);
   if (ms <= now) throw new StoreError('EMBARGO_INVALID', `Deadline '${until}' is not in the future: pick the planned disclosure date`);
   return ms;
@@ -78,6 +88,7 @@ export class Embargoes {
   readonly #withdraw;
   readonly #expire;
   readonly #due;
+  readonly #setBar;
 
   constructor(db: Db, audit: AuditLog, parties: Parties) {
     this.#audit = audit;
@@ -89,6 +100,7 @@ export class Embargoes {
     this.#withdraw = db.prepare('UPDATE embargoes SET withdrawn_at = ? WHERE id = ? AND withdrawn_at IS NULL');
     this.#expire = db.prepare('UPDATE embargoes SET expired_at = ? WHERE id = ?');
     this.#due = db.prepare<[number], RawEmbargo>('SELECT * FROM embargoes WHERE withdrawn_at IS NULL AND expired_at IS NULL AND until_ms <= ?');
+    this.#setBar = db.prepare('UPDATE embargoes SET bar_json = ? WHERE id = ?');
   }
 
   /** Creates an embargo; named parties must exist with the right role. Call in a write transaction. */
@@ -140,6 +152,14 @@ export class Embargoes {
     this.#withdraw.run(now, embargo.id);
     this.#audit.append({ actor, action: 'embargo.withdrawn', subject: name }, now);
     return { ...embargo, withdrawnAt: now };
+  }
+
+  /** Sets or replaces the quality bar (validated JSON, see coordinator/bar/format.ts). Call in a write transaction. */
+  setBar(name: string, barJson: string, { actor, now }: { actor: string; now: number }): Embargo {
+    const embargo = this.require(name);
+    this.#setBar.run(barJson, embargo.id);
+    this.#audit.append({ actor, action: 'embargo.bar', subject: name, details: { bar: JSON.parse(barJson) as Json, replaced: embargo.barJson !== null } }, now);
+    return { ...embargo, barJson };
   }
 
   /** Embargoes whose deadline has passed but that are not yet marked expired. */

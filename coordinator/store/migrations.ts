@@ -128,4 +128,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX subscriptions_party ON subscriptions(party_id);
   `,
+  `
+  ALTER TABLE embargoes ADD COLUMN bar_json TEXT;
+
+  CREATE TABLE bar_verdicts (
+    bundle_id TEXT PRIMARY KEY REFERENCES bundles(id),
+    verdict TEXT NOT NULL CHECK (verdict IN ('met', 'pending', 'failed')),
+    judged_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { PublicIdentity } from '../../shared/identity.js';
 import { DEFAULT_JOB_POLICY, type JobPolicy } from '../jobs/lifecycle.js';
 import { AuditLog } from './audit.js';
+import { BarVerdicts } from './bar-verdicts.js';
 import { BUNDLES_DIR, Bundles } from './bundles.js';
 import { DATABASE_FILE_NAME, inWrite, openDatabase, type Db, type OpenOptions } from './database.js';
 import { Dispatch } from './dispatch.js';
@@ -52,6 +53,7 @@ export class Store {
   readonly results: Results;
   readonly dispatch: Dispatch;
   readonly subscriptions: Subscriptions;
+  readonly barVerdicts: BarVerdicts;
 
   /** Opens DATA/coordinator.db (creating it with `create`), migrated to the current schema. */
   static open(dataDir: string, options: StoreOptions = {}): Store {
@@ -72,6 +74,7 @@ export class Store {
     this.results = new Results(db, this.audit, this.jobs);
     this.dispatch = new Dispatch(db, this.audit, this.jobs);
     this.subscriptions = new Subscriptions(db, this.audit, this.embargoes);
+    this.barVerdicts = new BarVerdicts(db);
   }
 
   /** Runs `fn` in one write transaction (BEGIN IMMEDIATE); store calls inside it join it. */

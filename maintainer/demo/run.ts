@@ -13,6 +13,16 @@ import { DEMO_FAILING_CASE, DEMO_FAILING_WORKLOADS, DEMO_SERIES_DIR, DEMO_TREE, 
 /** The whole demo must end within this; the agents' own time-outs are shorter. */
 export const DEMO_TIMEOUT_MS = 5 * 60_000;
 export const DEMO_EMBARGO = 'CVE-2026-DEMO';
+/**
+ * The embargo's quality bar (docs/quality-bar.md): every class applies, builds and boots; unit
+ * tests pass on two classes, stress on all three; nothing that passes on the base may fail.
+ */
+export const DEMO_BAR = `boot: { classes: 3 }
+workloads:
+  unit: { classes: 2 }
+  stress: { classes: 3 }
+no_new_failures: true
+`;
 
 interface DemoAgent {
   name: string;
@@ -72,8 +82,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const maintainerToken = (await cli(['coordinator', 'token', '--data', data, '--role', 'maintainer', '--name', 'alice', '--contact', 'Alice <alice@example.org>'])).trim();
     await cli(['enroll', '--coordinator', url, '--fingerprint', fingerprint, '--token', maintainerToken]);
     const until = new Date(Date.now() + 7 * 86_400_000).toISOString();
-    await cli(['coordinator', 'embargo', 'create', '--data', data, '--name', DEMO_EMBARGO, '--testers', '@demo', '--maintainers', 'alice', '--until', until]);
-    options.say(`3. Maintainer alice enrolled; embargo ${DEMO_EMBARGO} names @demo and alice`);
+    const bar = join(dir, 'quality-bar.yaml');
+    await writeFile(bar, DEMO_BAR);
+    await cli(['coordinator', 'embargo', 'create', '--data', data, '--name', DEMO_EMBARGO, '--testers', '@demo', '--maintainers', 'alice', '--until', until, '--bar', bar]);
+    options.say(`3. Maintainer alice enrolled; embargo ${DEMO_EMBARGO} names @demo and alice, with the quality bar ${bar}:`);
+    for (const line of DEMO_BAR.trimEnd().split('\n')) options.say(`   ${line}`);
 
     const base = await readSeriesBase(DEMO_SERIES_DIR);
     const submitted = await cli(['submit', '--embargo', DEMO_EMBARGO, '--tree', `${DEMO_TREE}=${base}`, '--series', DEMO_SERIES_DIR, '--yes']);
@@ -89,9 +102,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     options.say('6. The failing unit-test log of lab-arm64-64k, decrypted locally with the maintainer key:');
     const log = await cli(['logs', bundleId, '--agent', 'lab-arm64-64k', '--stage', 'workload:unit']);
     for (const line of log.split('\n').filter((l) => /not ok|holds_one_page|^#|==>/.test(l)).slice(0, 12)) options.say(`   ${line}`);
+    options.say('7. Tested-by trailers for the testers whose signed results passed, verified against their pinned keys:');
+    for (const line of (await cli(['trailers', bundleId])).trimEnd().split('\n')) options.say(`   ${line}`);
     const code = demoOutcome(report);
     options.say(code === 0
-      ? 'As designed: two classes pass; the arm64 lab with 64K pages fails exactly one test case (holds_one_page).'
+      ? 'As designed: two classes pass; the arm64 lab with 64K pages fails exactly one test case (holds_one_page), which fails on the base too, so the quality bar is met.'
       : 'The demo did not end as designed: see the report above and the logs in the work directory (run with --keep).');
     return code;
   } finally {
@@ -123,11 +138,12 @@ ${workloads}`;
 
 interface DemoReport {
   complete: boolean;
-  failures: Array<{ agent: string; case: string; status: string }>;
+  failures: Array<{ agent: string; case: string; status: string; classification: string | null }>;
   rows: Array<{ hardwareClass: string; cells: Array<{ status: string | null }> }>;
+  bar: { verdict: string } | null;
 }
 
-/** 0 when the report is the designed one: complete, and one FAIL, of the failing lab's one case. */
+/** 0 when the report is the designed one: complete, one pre-existing FAIL of the failing lab's one case, the bar met. */
 export function demoOutcome(report: DemoReport): number {
   const failing = DEMO_AGENTS[DEMO_AGENTS.length - 1]!.name;
   const asDesigned = report.complete
@@ -135,7 +151,9 @@ export function demoOutcome(report: DemoReport): number {
     && report.failures.length === 1
     && report.failures[0]!.agent === failing
     && report.failures[0]!.case === DEMO_FAILING_CASE
-    && report.failures[0]!.status === 'FAIL';
+    && report.failures[0]!.status === 'FAIL'
+    && report.failures[0]!.classification === 'pre-existing'
+    && report.bar?.verdict === 'met';
   return asDesigned ? 0 : 1;
 }
 

@@ -1,5 +1,6 @@
 // Renders a bundle's report as a terminal table: hardware classes by stage, failing cases, summary.
 import type { darkroom } from '../../proto/darkroom.js';
+import { renderBar } from './bar.js';
 import { COUNT_KEYS, REPORT_EXIT, reportExitCode, reportToJson, type CountsJson, type FailureJson, type ReportJson } from './report-json.js';
 
 export { REPORT_EXIT, REPORT_JSON_FORMAT, ReportError, reportExitCode, reportToJson } from './report-json.js';
@@ -60,12 +61,6 @@ function legend(options: RenderOptions): string {
   return COUNT_KEYS.map((key) => `${marks[key]} ${key}`).join('  ');
 }
 
-/** The quality bar in one line: its `verdict` word when it has one, else its JSON. */
-function barLine(bar: unknown): string {
-  const verdict = typeof bar === 'object' && bar !== null && 'verdict' in bar && typeof bar.verdict === 'string' ? bar.verdict : JSON.stringify(bar);
-  return `Quality bar: ${verdict}`;
-}
-
 const OUTCOME: Record<number, string> = { [REPORT_EXIT.PASSED]: 'PASSED', [REPORT_EXIT.FAILED]: 'FAILED', [REPORT_EXIT.PENDING]: 'PENDING' };
 
 /** One line: the outcome `darkroom report` exits with, then the non-zero totals. */
@@ -89,7 +84,7 @@ export function renderReport(report: darkroom.v1.Report.$Properties, options: Re
   lines.push(...(json.rows.length > 0 ? table(json, options) : ['No jobs yet.']));
   lines.push(legend(options));
   if (json.failures.length > 0) lines.push('', 'Failing cases:', ...json.failures.map(failureLine));
-  if (json.bar !== null) lines.push('', barLine(json.bar));
+  if (json.bar !== null) lines.push('', ...renderBar(json.bar));
   lines.push('', summaryLine(report));
   return `${lines.join('\n')}\n`;
 }

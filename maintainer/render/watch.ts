@@ -1,6 +1,7 @@
 // The live view of `darkroom watch BUNDLE`: progress bars on a terminal, plain lines otherwise.
 import { MultiBar, type SingleBar } from 'cli-progress';
 import type { darkroom } from '../../proto/darkroom.js';
+import { barHeadline } from './bar.js';
 import { WatchModel, formatEvent, formatLabel, type JobProgress, type WatchEvent } from './watch-model.js';
 
 /** One bar per job: who, how far, and the stage it is in. */
@@ -36,6 +37,7 @@ export class WatchView {
   #now: () => number;
   #multibar: MultiBar | null = null;
   #bars = new Map<string, SingleBar>();
+  #barHeadline: string | null = null;
 
   constructor(options: WatchViewOptions) {
     this.#options = options;
@@ -50,6 +52,17 @@ export class WatchView {
   /** Applies a whole BundleStatus snapshot. */
   update(snapshot: darkroom.v1.BundleStatus.$Properties): void {
     this.#show(this.#model.applyStatus(snapshot, this.#now()));
+    this.#showBar(snapshot.barVerdictJson);
+  }
+
+  /** A line whenever the quality bar's verdict (or what it is missing) changes. */
+  #showBar(verdictJson: string | null | undefined): void {
+    if (!verdictJson) return;
+    const headline = barHeadline(JSON.parse(verdictJson) as unknown);
+    if (headline === this.#barHeadline) return;
+    this.#barHeadline = headline;
+    if (this.#multibar) this.#multibar.log(`${headline}\n`);
+    else this.#options.writeLine(headline);
   }
 
   /** Applies an update of one job. */

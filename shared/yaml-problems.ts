@@ -1,5 +1,5 @@
-// Turns validation issues into "agent.yaml:12: boot.timeout: expected …" lines, using the
-// positions the YAML parser kept for every key and list item.
+// Turns validation issues of a YAML file (agent.yaml, a quality bar) into "agent.yaml:12:
+// boot.timeout: expected …" lines, using the positions the YAML parser kept for every key and item.
 import { isMap, isNode, isScalar, isSeq, type Document, type LineCounter } from 'yaml';
 import type { z } from 'zod';
 
@@ -56,12 +56,15 @@ export function problemAt(source: { doc: Document; lines: LineCounter }, path: C
   return { path: formatPath(path), message, ...(line === undefined ? {} : { line }) };
 }
 
-/** One problem per issue; an unknown key is reported on its own line, one per key. */
-export function problemsOf(source: { doc: Document; lines: LineCounter }, issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
+/**
+ * One problem per issue; an unknown key is reported on its own line, one per key, pointing at
+ * `example` (the file to compare with, e.g. examples/agent.yaml).
+ */
+export function problemsOf(source: { doc: Document; lines: LineCounter }, issues: readonly z.core.$ZodIssue[], example: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) problems.push(problemAt(source, [...issue.path, key], 'unknown key: check its spelling and indentation (see examples/agent.yaml)'));
+      for (const key of issue.keys) problems.push(problemAt(source, [...issue.path, key], `unknown key: check its spelling and indentation (see ${example})`));
     } else if (issue.code === 'invalid_key') {
       const reason = issue.issues.map((inner) => inner.message).join('; ');
       problems.push(problemAt(source, issue.path, `invalid name: ${reason}`));
