@@ -6,6 +6,7 @@ import type { darkroom } from '../proto/darkroom.js';
 import { messageOf } from '../shared/errors.js';
 import type { Channel } from '../transport/channel.js';
 import { treeSettings } from './config/index.js';
+import { killLeftovers } from './process/leftovers.js';
 import type { PersistedJob } from './job-state.js';
 import type { Job, JobEnd, JobEnvironment } from './job.js';
 import type { JobHost } from './session.js';
@@ -51,8 +52,9 @@ export class JobRunner implements JobHost {
   }
 
   /**
-   * On start: remember results still in the outbox, wipe every workspace a crash left behind
-   * except those of jobs saved for a reboot, and resume those.
+   * On start: remember results still in the outbox; end every process a job of an earlier run
+   * left running; wipe every workspace a crash left behind (and, for a job that was running, its
+   * tree's clone and build output) except those of jobs saved for a reboot; resume those.
    */
   async recover(): Promise<void> {
     const { outbox, states, workspaces, logger } = this.#env;
@@ -60,6 +62,7 @@ export class JobRunner implements JobHost {
     for (const entry of await outbox.pending()) this.#finished.add(keyOf(entry.jobId, entry.attempt));
     const saved = await states.load(logger);
     const keep = new Set(saved.map((job) => job.offer.jobId));
+    await this.#endLeftovers(keep);
     for (const name of await workspaces.leftovers()) {
       if (keep.has(name)) continue;
       await workspaces.wipe(name);
@@ -68,6 +71,24 @@ export class JobRunner implements JobHost {
     for (const persisted of saved) {
       if (this.#declares(persisted.offer)) this.#start(persisted.offer, { kind: 'resume', persisted });
       else await states.remove(persisted.offer.jobId);
+    }
+  }
+
+  /**
+   * Kills what each job recorded as running when the last agent process died, resumed or not:
+   * nothing from before a restart may run beside the resumed pipeline. A job that will not be
+   * resumed also loses its tree's clone and build output, which hold its patched code.
+   */
+  async #endLeftovers(resumed: ReadonlySet<string>): Promise<void> {
+    const { processes, workspaces, logger } = this.#env;
+    for (const record of await processes.load(logger)) {
+      for (const tree of record.trees) {
+        const { killed, remaining } = await killLeftovers(tree);
+        if (killed > 0) logger.warn({ jobId: record.jobId, pid: tree.pid, killed }, 'ended processes an earlier run of the agent left running');
+        if (remaining > 0) logger.error({ jobId: record.jobId, pid: tree.pid, remaining }, 'processes left by an earlier run of the agent survived SIGKILL; they may hold the tree');
+      }
+      if (!resumed.has(record.jobId)) await workspaces.wipeTree(record.tree);
+      await processes.remove(record.jobId);
     }
   }
 
@@ -120,7 +141,8 @@ export class JobRunner implements JobHost {
       },
       (error: unknown) => {
         this.#env.logger.error({ jobId: offer.jobId, err: messageOf(error) }, 'job failed inside the agent; the coordinator will see its lease expire');
-        return this.#env.workspaces.wipe(offer.jobId).then(() => 'failed' as const, () => 'failed' as const);
+        const { workspaces, processes } = this.#env;
+        return Promise.all([workspaces.wipe(offer.jobId), processes.remove(offer.jobId)]).then(() => 'failed' as const, () => 'failed' as const);
       },
     ).finally(() => this.#running.delete(key));
     this.#running.set(key, entry);
