@@ -12,6 +12,7 @@ import { runConnectionLoop } from './connection-loop.js';
 import { buildDeclaration } from './declaration.js';
 import { EnrolmentError, readEnrolment } from './enrolment-record.js';
 import { gatherHardwareProfile, profileToProto, resolveHardwareClass, type HardwareProfile } from './hardware/index.js';
+import { JobProcesses } from './job-processes.js';
 import { JobRunner } from './job-runner.js';
 import { JobStates } from './job-state.js';
 import { Outbox } from './outbox.js';
@@ -46,7 +47,7 @@ export async function runDaemon(config: AgentConfig, options: DaemonOptions): Pr
   const runner = new JobRunner({
     config, identity, agentName: enrolment.name, profile: profileToProto(profile), hardwareClass: resolveHardwareClass(config.hardwareClass, profile),
     workspaces: new Workspaces(config.workspace.root), outbox,
-    states: new JobStates(config.stateDir), link, logger, concurrency: config.concurrency,
+    states: new JobStates(config.stateDir), processes: new JobProcesses(config.stateDir), link, logger, concurrency: config.concurrency,
   });
   await runner.recover();
   logger.info({ name: enrolment.name, fingerprint: fingerprint(identity), hardwareClass: declaration.hardwareClass, trees: config.trees.map((t) => t.name) }, 'agent started');

@@ -16,6 +16,7 @@ import { withBaseStatuses } from './base-run/run.js';
 import type { ChannelLink } from './channel-link.js';
 import { treeSettings, type AgentConfig, type TreeSettings } from './config/index.js';
 import { collectStageLogs, buildSignedResult } from './job-result.js';
+import type { JobProcesses } from './job-processes.js';
 import type { JobStates, PersistedJob } from './job-state.js';
 import type { Outbox } from './outbox.js';
 import { fetchPayload } from './payload-fetch.js';
@@ -24,7 +25,7 @@ import { GitTree } from './pipeline/git-tree.js';
 import { restartsMachine, type RestartSettings } from './pipeline/reboot.js';
 import { resumePipeline, runPipeline, type JobPlan, type PipelineContext } from './pipeline/run-job.js';
 import { APPLY, BOOT, BUILD, stage, workloadStage, type StageInit } from './pipeline/stages.js';
-import { runCommand } from './process/index.js';
+import { runCommand, type RunTracker } from './process/index.js';
 import type { JobWorkspace, Workspaces } from './workspace.js';
 
 /** Tries at pulling a payload (each resumes where the last stopped) before the job is an ERROR. */
@@ -48,6 +49,8 @@ export interface JobEnvironment {
   workspaces: Workspaces;
   outbox: Outbox;
   states: JobStates;
+  /** Where the job's running commands are recorded, for the next start after a crash. */
+  processes: JobProcesses;
   link: ChannelLink;
   logger: Logger;
 }
@@ -92,6 +95,7 @@ export class Job {
   readonly #controller = new AbortController();
   readonly #logger: Logger;
   #startedAtMs = Date.now();
+  #tracker: RunTracker | undefined;
 
   /** Throws ConfigError TREE_UNKNOWN when the offer's tree is not declared. */
   constructor(offer: darkroom.v1.JobOffer, env: JobEnvironment) {
@@ -114,6 +118,7 @@ export class Job {
 
   async run(): Promise<JobEnd> {
     const workspace = await this.#env.workspaces.create(this.offer.jobId);
+    this.#tracker = await this.#env.processes.begin(this.offer.jobId, this.tree.name);
     let admitted: Admitted;
     try {
       admitted = await this.#admit(workspace);
@@ -146,6 +151,7 @@ export class Job {
     const boot = this.tree.boot;
     const present = existsSync(join(this.#env.workspaces.jobsDir, this.offer.jobId));
     const workspace = await this.#env.workspaces.create(this.offer.jobId);
+    this.#tracker = await this.#env.processes.begin(this.offer.jobId, this.tree.name);
     if (!present || !restartsMachine(boot)) {
       const reason = present ? `the job was resumed but tree ${this.tree.name} no longer boots by reboot or kexec` : 'the job\'s workspace did not survive the restart (a memory-backed workspace is lost on reboot)';
       return this.#finish([...persisted.completed, stage(BOOT, 'ERROR', 0, reason), ...this.#workloadSkips(persisted.plan.workloads, `${BOOT} did not pass`)], null, workspace);
@@ -193,7 +199,7 @@ export class Job {
     const { workspaces, link } = this.#env;
     const { jobId, attempt } = this.offer;
     return {
-      tree, workspace, logger: this.#logger, signal: this.#controller.signal,
+      tree, workspace, logger: this.#logger, signal: this.#controller.signal, tracker: this.#tracker,
       gitTree: new GitTree(tree.path, workspaces.treeDir(tree.name)), buildDir: workspaces.buildDir(tree.name),
       progress: (name, event, status) => {
         const kind = event === 'started' ? darkroom.v1.StageEvent.STAGE_STARTED : darkroom.v1.StageEvent.STAGE_FINISHED;
@@ -205,7 +211,7 @@ export class Job {
   /** Before a reboot or kexec: what must come back, and the job, on disk. */
   async #persist(plan: JobPlan, completed: StageInit[], ctx: PipelineContext): Promise<void> {
     const boot = ctx.tree.boot as RestartSettings;
-    const run = await runCommand(boot.expected, { cwd: ctx.gitTree.dir, logPath: logPath(ctx, 'expected-kernel'), timeoutMs: boot.timeoutMs, signal: ctx.signal, env: stageEnv(ctx), logger: ctx.logger });
+    const run = await runCommand(boot.expected, { cwd: ctx.gitTree.dir, logPath: logPath(ctx, 'expected-kernel'), timeoutMs: boot.timeoutMs, signal: ctx.signal, env: stageEnv(ctx), logger: ctx.logger, tracker: ctx.tracker });
     const expectedKernel = run.outputTail.trim().split('\n').at(-1)?.trim() ?? '';
     if (run.exitCode !== 0 || !expectedKernel) throw new Error(`the expected-kernel command printed nothing usable (exit ${run.exitCode}); see the expected-kernel log`);
     await this.#env.states.save({ offer: this.offer, plan, completed, startedAtMs: this.#startedAtMs, expectedKernel });
@@ -249,11 +255,12 @@ export class Job {
    * (put back to the base), the build output, and its saved state.
    */
   async #wipe(base?: string): Promise<void> {
-    const { workspaces, states } = this.#env;
+    const { workspaces, states, processes } = this.#env;
     await workspaces.wipe(this.offer.jobId);
     const clone = workspaces.treeDir(this.tree.name);
     if (base && existsSync(join(clone, '.git'))) await new GitTree(this.tree.path, clone).reset(base);
     await rm(workspaces.buildDir(this.tree.name), { recursive: true, force: true });
     await states.remove(this.offer.jobId);
+    await processes.remove(this.offer.jobId);
   }
 }

@@ -1,12 +1,13 @@
 // `npm run bench`: every benchmark, one JSON document on stdout. Figures are ratios against a
 // baseline measured in the same run, because this machine is shared and noisy.
+import { benchAgent } from './agent.js';
 import { benchBar } from './bar.js';
 import { benchBaseRun } from './base-run.js';
 import { benchNotify } from './notify.js';
 import { benchSeal } from './seal.js';
 import { benchVerify } from './verify.js';
 
-const benches = [benchSeal, benchVerify, benchNotify, benchBar, benchBaseRun];
+const benches = [benchSeal, benchVerify, benchNotify, benchBar, benchBaseRun, benchAgent];
 
 const results: Record<string, unknown>[] = [];
 for (const bench of benches) results.push(await bench());

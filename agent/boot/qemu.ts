@@ -4,7 +4,7 @@ import { open, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../shared/log.js';
 import type { Status } from '../../shared/status.js';
-import { runCommand, type RunResult } from '../process/index.js';
+import { runCommand, type RunResult, type RunTracker } from '../process/index.js';
 import { bootVerdict, readGuestConsole, type GuestConsole, type GuestEnding } from './guest-console.js';
 
 /** How long QEMU keeps running after a panic is seen, so the trace reaches the console log. */
@@ -34,6 +34,7 @@ export interface QemuOptions {
   cwd: string;
   signal: AbortSignal;
   logger: Logger;
+  tracker?: RunTracker;
 }
 
 export interface QemuBoot {
@@ -95,7 +96,7 @@ export async function bootQemu(options: QemuOptions): Promise<QemuBoot> {
   const watcher = watchConsole(options.consoleLogPath, stop, finished.signal);
   const command = `exec ${qemuArgs(options).map(shellQuote).join(' ')}`;
   const run = await runCommand(command, {
-    cwd: options.cwd, logPath: options.qemuLogPath, timeoutMs: options.timeoutMs, logger: options.logger,
+    cwd: options.cwd, logPath: options.qemuLogPath, timeoutMs: options.timeoutMs, logger: options.logger, tracker: options.tracker,
     signal: AbortSignal.any([options.signal, stop.signal]),
   });
   finished.abort();

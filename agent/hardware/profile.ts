@@ -1,13 +1,16 @@
 // The lab machine's hardware profile, gathered with systeminformation within a time limit; when
 // the probe is too slow or fails, what Node's os module knows is used instead.
+import { execFile } from 'node:child_process';
 import { cpus, machine, totalmem } from 'node:os';
-import si from 'systeminformation';
+import { fileURLToPath } from 'node:url';
 import { messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { normalizeArch } from './class.js';
 
 /** The longest the systeminformation probe may take (dmidecode and friends can be slow). */
 export const HARDWARE_PROBE_TIMEOUT_MS = 10_000;
+/** The most the probe process may print; its answer is a few hundred bytes. */
+const PROBE_OUTPUT_MAX_BYTES = 1_048_576;
 
 /** Field for field the wire's darkroom.v1.HardwareProfile; strings are empty when unknown. */
 export interface HardwareProfile {
@@ -49,10 +52,20 @@ export function hostFacts(): HostFacts {
   return { machine: machine(), modelName: list[0]?.model.trim() ?? '', cores: list.length, memoryBytes: totalmem() };
 }
 
-const systemInformation: Probe = async () => {
-  const [cpu, mem, system, baseboard] = await Promise.all([si.cpu(), si.mem(), si.system(), si.baseboard()]);
-  return { cpu, mem, system, baseboard };
-};
+/** systeminformation, asked in a child node process (probe-child.ts) that is killed at `timeoutMs`. */
+function systemInformation(timeoutMs: number): Promise<ProbeData> {
+  const script = fileURLToPath(new URL('./probe-child.js', import.meta.url));
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [script], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: PROBE_OUTPUT_MAX_BYTES }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`the hardware probe process failed: ${stderr.trim() || error.message}`));
+      try {
+        resolve(JSON.parse(stdout) as ProbeData);
+      } catch (cause) {
+        reject(new Error(`the hardware probe process printed no profile: ${messageOf(cause)}`));
+      }
+    });
+  });
+}
 
 /** systeminformation writes "-" or "Default string" where firmware left a field blank. */
 function field(value: string | undefined): string {
@@ -103,7 +116,7 @@ export async function gatherHardwareProfile(options: { timeoutMs?: number; logge
     timer = setTimeout(() => reject(new Error(`the hardware probe took longer than ${timeoutMs} ms`)), timeoutMs);
   });
   try {
-    const data = await Promise.race([(options.probe ?? systemInformation)(), deadline]);
+    const data = await Promise.race([options.probe ? options.probe() : systemInformation(timeoutMs), deadline]);
     return profileFrom(data, host);
   } catch (error) {
     options.logger?.warn({ err: messageOf(error) }, 'hardware probe failed; using what the os module reports');

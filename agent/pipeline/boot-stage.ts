@@ -21,7 +21,7 @@ type QemuSettings = Extract<BootSettings, { method: 'qemu' }>;
 /** A boot command that hangs is the kernel's FAIL; one that cannot run is ERROR. */
 export async function commandBoot(settings: Extract<BootSettings, { method: 'command' }>, ctx: PipelineContext): Promise<BootOutcome> {
   const run = await runCommand(settings.command, {
-    cwd: ctx.gitTree.dir, logPath: logPath(ctx, BOOT), timeoutMs: settings.timeoutMs, signal: ctx.signal, env: stageEnv(ctx), logger: ctx.logger,
+    cwd: ctx.gitTree.dir, logPath: logPath(ctx, BOOT), timeoutMs: settings.timeoutMs, signal: ctx.signal, env: stageEnv(ctx), logger: ctx.logger, tracker: ctx.tracker,
   });
   const verdict = commandVerdict(run, 'FAIL');
   return { stage: stage(BOOT, verdict.status, run.durationMs, verdict.reason) };
@@ -43,7 +43,7 @@ export async function qemuBoot(settings: QemuSettings, workloads: readonly Workl
     binary: settings.binary, kernel: resolvePath(ctx, settings.kernel), initramfs: initramfs.path, memoryMb: settings.memoryMb,
     cpus: settings.cpus, append: settings.append, extraArgs: settings.extraArgs, timeoutMs: settings.timeoutMs,
     consoleLogPath: logPath(ctx, BOOT), qemuLogPath: logPath(ctx, 'qemu'), nonce: initramfs.nonce, cwd: ctx.workspace.scratchDir,
-    signal: ctx.signal, logger: ctx.logger,
+    signal: ctx.signal, logger: ctx.logger, tracker: ctx.tracker,
   });
   const runs = new Map(boot.console.workloads.map((run) => [run.name, run]));
   return { stage: stage(BOOT, boot.status, boot.durationMs, boot.reason), guest: { runs, unfinishedReason: unfinishedReason(boot.console, boot.ending) } };

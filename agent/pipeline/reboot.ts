@@ -22,7 +22,7 @@ export async function handOver(settings: RestartSettings, completed: StageInit[]
   if (!ctx.beforeReboot) return stage(BOOT, 'ERROR', 0, `boot method ${settings.method} needs a job that can be resumed after a restart`);
   await ctx.beforeReboot(completed);
   const run = await runCommand(settings.command, {
-    cwd: ctx.gitTree.dir, logPath: logPath(ctx, 'restart'), timeoutMs: settings.timeoutMs, signal: ctx.signal, env: stageEnv(ctx), logger: ctx.logger,
+    cwd: ctx.gitTree.dir, logPath: logPath(ctx, 'restart'), timeoutMs: settings.timeoutMs, signal: ctx.signal, env: stageEnv(ctx), logger: ctx.logger, tracker: ctx.tracker,
   });
   const verdict = commandVerdict(run, 'ERROR');
   if (verdict.status !== 'PASS') return stage(BOOT, 'ERROR', run.durationMs, `the ${settings.method} command failed: ${verdict.reason}`);
@@ -39,7 +39,7 @@ export async function handOver(settings: RestartSettings, completed: StageInit[]
  */
 export async function verifyRestartedKernel(settings: RestartSettings, ctx: PipelineContext): Promise<StageInit> {
   const run = await runCommand(settings.expectKernelCommand, {
-    cwd: ctx.workspace.scratchDir, logPath: logPath(ctx, 'kernel-check'), timeoutMs: settings.timeoutMs, signal: ctx.signal, env: stageEnv(ctx), logger: ctx.logger,
+    cwd: ctx.workspace.scratchDir, logPath: logPath(ctx, 'kernel-check'), timeoutMs: settings.timeoutMs, signal: ctx.signal, env: stageEnv(ctx), logger: ctx.logger, tracker: ctx.tracker,
   });
   const verdict = commandVerdict(run, 'ERROR');
   if (verdict.status !== 'PASS') return stage(BOOT, 'ERROR', run.durationMs, `the kernel check command failed: ${verdict.reason}`);

@@ -7,6 +7,8 @@ import { messageOf } from '../../shared/errors.js';
 import { silentLogger, type Logger } from '../../shared/log.js';
 import { LogCapture } from './log-capture.js';
 import { terminateTree } from './kill-tree.js';
+import type { RecordedTree } from './leftovers.js';
+import { readProcess } from './proc-table.js';
 
 /** Set in every command's environment (a fresh value per run) to find its processes later. */
 export const RUN_MARKER_ENV = 'DARKROOM_RUN_ID';
@@ -15,6 +17,18 @@ export const OUTPUT_DRAIN_MS = 2_000;
 /** Exit statuses with which bash says it could not run a command: not found, not executable. */
 const SHELL_NOT_FOUND = 127;
 const SHELL_NOT_EXECUTABLE = 126;
+
+/**
+ * Told of each command's process tree, so that it can be recorded durably and ended by a later
+ * agent process if this one dies (leftovers.ts). `starting` runs before the spawn and may throw
+ * (then nothing is started); a failure of the others is logged and the run goes on.
+ */
+export interface RunTracker {
+  starting(tree: RecordedTree): Promise<void>;
+  started(tree: Required<RecordedTree>): Promise<void>;
+  /** The command has exited and whatever it left running has been ended. */
+  ended(tree: RecordedTree): Promise<void>;
+}
 
 export interface RunOptions {
   /** Working directory; it must exist. */
@@ -32,6 +46,7 @@ export interface RunOptions {
   keepBytes?: number;
   tailBytes?: number;
   logger?: Logger;
+  tracker?: RunTracker;
 }
 
 export interface RunResult {
@@ -85,6 +100,15 @@ export async function runCommand(command: string, options: RunOptions): Promise<
   }
 
   const marker = randomUUID();
+  const recorded: RecordedTree = { marker: `${RUN_MARKER_ENV}=${marker}` };
+  const tracker = options.tracker;
+  try {
+    await tracker?.starting(recorded);
+  } catch (error) {
+    capture.end();
+    await finished(capture);
+    throw error;
+  }
   const subprocess = execa('bash', ['-c', command], {
     cwd: options.cwd, env: { ...options.env, [RUN_MARKER_ENV]: marker }, detached: true, stdin: 'ignore',
     all: true, buffer: false, encoding: 'buffer', reject: false,
@@ -97,10 +121,14 @@ export async function runCommand(command: string, options: RunOptions): Promise<
     return result({ spawnError: failure.shortMessage ?? failure.message });
   }
   subprocess.all!.pipe(capture);
-  const tree = { pid, marker: `${RUN_MARKER_ENV}=${marker}` };
+  const tree = { pid, marker: recorded.marker };
   const graceMs = options.graceMs;
 
   const exited = new Promise<Ending>((resolve) => subprocess.once('exit', (code, signal) => resolve({ kind: 'exit', code, signal })));
+  const track = (step: 'started' | 'ended', call: () => Promise<void> | undefined) =>
+    call()?.catch((error: unknown) => logger.warn({ pid, err: messageOf(error) }, `Could not record that the command ${step}; a later agent may not find its processes`));
+  const leader = tracker ? await readProcess(pid) : undefined;
+  await track('started', () => (leader ? tracker?.started({ ...tree, startTime: leader.startTime }) : undefined));
   const timeout = options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined;
   const stops = [timeout, options.signal].filter((signal): signal is AbortSignal => signal !== undefined);
   const stop = stops.length > 0 ? AbortSignal.any(stops) : undefined;
@@ -118,6 +146,7 @@ export async function runCommand(command: string, options: RunOptions): Promise<
   const ending = (await exited) as Extract<Ending, { kind: 'exit' }>;
   const sweep = await terminateTree(tree, { graceMs });
   if (sweep.signalled > 0) logger.info({ pid, ...sweep }, 'Command left processes running: ended them');
+  await track('ended', () => tracker?.ended(recorded));
   await drain(subprocess, capture);
 
   const exitCode = ending.code;

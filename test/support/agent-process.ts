@@ -13,8 +13,32 @@ export interface AgentSetup {
   stateDir: string;
 }
 
-export async function writeAgentConfig(dir: string, o: { url: string; fingerprint: string; name: string; tree: string; hardwareClass?: string; failingUnit?: boolean; build?: string }): Promise<AgentSetup> {
+export interface AgentWorkload {
+  name: string;
+  command: string;
+  format: 'exit-code' | 'tap' | 'ktap' | 'ltp' | 'junit';
+  timeout: string;
+}
+
+export interface AgentConfigOptions {
+  url: string;
+  fingerprint: string;
+  name: string;
+  tree: string;
+  hardwareClass?: string;
+  failingUnit?: boolean;
+  build?: string;
+  /** The boot mapping's keys and values (default `method: none`). */
+  boot?: Record<string, string>;
+  /** Default: the demo project's `unit` (TAP) and `stress` (KTAP) workloads. */
+  workloads?: AgentWorkload[];
+}
+
+const yamlMapping = (entries: Record<string, string>, indent: string) => Object.entries(entries).map(([key, value]) => `${indent}${key}: ${JSON.stringify(value)}\n`).join('');
+
+export async function writeAgentConfig(dir: string, o: AgentConfigOptions): Promise<AgentSetup> {
   const unit = o.failingUnit ? 'RINGBUF_PAGE_SIZE=65536 make check' : 'make check';
+  const workloads = o.workloads ?? [{ name: 'unit', command: unit, format: 'tap', timeout: '2m' }, { name: 'stress', command: 'make ktap', format: 'ktap', timeout: '2m' }];
   const config = join(dir, 'agent.yaml');
   const stateDir = join(dir, 'state');
   await writeFile(config, `coordinator:
@@ -29,17 +53,8 @@ build:
   command: ${JSON.stringify(o.build ?? 'make')}
   timeout: 2m
 boot:
-  method: none
-workloads:
-  - name: unit
-    command: ${JSON.stringify(unit)}
-    format: tap
-    timeout: 2m
-  - name: stress
-    command: make ktap
-    format: ktap
-    timeout: 2m
-`);
+${yamlMapping(o.boot ?? { method: 'none' }, '  ')}workloads:
+${workloads.map(({ name, ...rest }) => `  - name: ${JSON.stringify(name)}\n${yamlMapping(rest, '    ')}`).join('')}`);
   return { dir, config, stateDir };
 }
 
@@ -56,9 +71,9 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
   });
 }
 
-/** Starts `darkroom agent run`; its JSON log goes to `<dir>/agent.log`. */
-export function startAgent(setup: AgentSetup): ChildProcess {
-  const child = spawn(process.execPath, [CLI, 'agent', 'run', '--config', setup.config], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DARKROOM_LOG_LEVEL: 'debug' } });
+/** Starts `darkroom agent run`; its JSON log (debug level unless `logLevel`) goes to `<dir>/agent.log`. */
+export function startAgent(setup: AgentSetup, options: { logLevel?: string } = {}): ChildProcess {
+  const child = spawn(process.execPath, [CLI, 'agent', 'run', '--config', setup.config], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DARKROOM_LOG_LEVEL: options.logLevel ?? 'debug' } });
   child.stderr!.pipe(createWriteStream(join(setup.dir, 'agent.log'), { flags: 'a' }));
   return child;
 }

@@ -12,6 +12,7 @@ import type { Envelope, EnvelopeInit } from '../../shared/wire/frame.js';
 import type { Channel } from '../../transport/channel.js';
 import { ChannelLink } from '../../agent/channel-link.js';
 import type { AgentConfig, TreeSettings } from '../../agent/config/index.js';
+import { JobProcesses } from '../../agent/job-processes.js';
 import { JobRunner } from '../../agent/job-runner.js';
 import { JobStates } from '../../agent/job-state.js';
 import { Outbox } from '../../agent/outbox.js';
@@ -109,7 +110,7 @@ export async function jobLab(t: { after: (fn: () => Promise<void>) => void }, tr
     dir, repo, base, maintainer, stranger, agent, config, workspaces, outbox, coordinator,
     runner: (concurrency = 1) => new JobRunner({
       config, identity: agent, agentName: AGENT_NAME, profile: { arch: 'x86_64', cpuBrand: 'Test CPU', cpuCores: 2 }, hardwareClass: 'x86_64/Test/CPU',
-      workspaces, outbox, states: new JobStates(stateDir), link: new ChannelLink(), logger: silentLogger, concurrency,
+      workspaces, outbox, states: new JobStates(stateDir), processes: new JobProcesses(stateDir), link: new ChannelLink(), logger: silentLogger, concurrency,
     }),
     offer: async (jobId, options = {}) => {
       const patches = await makeSeries(repo, base, options.edits ?? GOOD_SERIES, join(dir, `series-${++made}`));
