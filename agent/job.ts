@@ -17,6 +17,7 @@ import { collectStageLogs, buildSignedResult } from './job-result.js';
 import type { JobStates, PersistedJob } from './job-state.js';
 import type { Outbox } from './outbox.js';
 import { fetchPayload } from './payload-fetch.js';
+import { scrubBuildDir } from './pipeline/build-cache.js';
 import { logPath, stageEnv } from './pipeline/context.js';
 import { GitTree } from './pipeline/git-tree.js';
 import { restartsMachine, type RestartSettings } from './pipeline/reboot.js';
@@ -231,14 +232,16 @@ export class Job {
 
   /**
    * Removes every plaintext of the job: its workspace, the patched commits in the private clone
-   * (put back to the base), the build output, and its saved state.
+   * (put back to the base), the build output (with reuse_build_dir: what the job built on top of
+   * the base), and its saved state.
    */
   async #wipe(base?: string): Promise<void> {
     const { workspaces, states } = this.#env;
     await workspaces.wipe(this.offer.jobId);
     const clone = workspaces.treeDir(this.tree.name);
     if (base && existsSync(join(clone, '.git'))) await new GitTree(this.tree.path, clone).reset(base);
-    await rm(workspaces.buildDir(this.tree.name), { recursive: true, force: true });
+    if (this.tree.reuseBuildDir) await scrubBuildDir(workspaces.buildDir(this.tree.name));
+    else await rm(workspaces.buildDir(this.tree.name), { recursive: true, force: true });
     await states.remove(this.offer.jobId);
   }
 }

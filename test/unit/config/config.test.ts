@@ -62,10 +62,29 @@ test('defaults: concurrency 1, auto class, on-disk workspace, no boot, timeouts,
   assert.deepEqual(treeSettings(config, 'linux'), {
     name: 'linux',
     path: join(dir, '..', 'linux'),
+    configDir: dir,
     build: null,
+    reuseBuildDir: false,
     boot: { method: 'none' },
     workloads: [{ name: 'smoke', command: 'make -j$(nproc) check', timeoutMs: 3_600_000, format: 'exit-code', inGuest: false }],
   });
+});
+
+test('reuse_build_dir is set for all trees or per tree; in-guest scripts may live in the checkout', async () => {
+  const path = await writeConfig(`${HEAD}reuse_build_dir: true
+trees:
+  linux: /srv/linux
+  stable: {path: /srv/stable, reuse_build_dir: false}
+boot: {method: qemu}
+workloads:
+  - {name: lab, command: guest/smoke.sh, in_guest: true}
+  - {name: series, command: '\${TREE}/tools/testing/selftests/darkroom/boot.sh', in_guest: true}
+`);
+  const config = await loadAgentConfig(path);
+  assert.equal(treeSettings(config, 'linux').reuseBuildDir, true);
+  assert.equal(treeSettings(config, 'stable').reuseBuildDir, false);
+  assert.deepEqual(treeSettings(config, 'linux').workloads.map((w) => w.command), [join(path, '..', 'guest', 'smoke.sh'), '${TREE}/tools/testing/selftests/darkroom/boot.sh']);
+  assert.deepEqual(await problemsOf(`${HEAD}trees: {linux: {path: /srv/linux, reuse_build_dir: sometimes}}\n`), [':5: trees.linux.reuse_build_dir: expected true or false, got "sometimes"']);
 });
 
 test('qemu boot gets its documented defaults; build outputs are relative to the build directory', async () => {
