@@ -4,6 +4,7 @@ import type { darkroom } from '../proto/darkroom.js';
 import { messageOf } from '../shared/errors.js';
 import type { Channel } from '../transport/channel.js';
 import { Job, type JobEnd, type JobEnvironment } from './job.js';
+import { cleanBuildDir } from './pipeline/build-cache.js';
 import type { JobHost } from './session.js';
 
 export interface JobRunnerOptions extends JobEnvironment {
@@ -28,7 +29,8 @@ export class JobRunner implements JobHost {
 
   /**
    * On start: remember results still in the outbox, wipe every workspace a crash left behind
-   * except those of jobs saved for a reboot, and resume those.
+   * except those of jobs saved for a reboot (and what a job built in a build directory), and
+   * resume those.
    */
   async recover(): Promise<void> {
     const { outbox, states, workspaces, logger } = this.#env;
@@ -40,6 +42,10 @@ export class JobRunner implements JobHost {
       if (keep.has(name)) continue;
       await workspaces.wipe(name);
       logger.warn({ jobId: name }, 'wiped a workspace left by an earlier run');
+    }
+    const resumed = new Set(saved.map((job) => job.offer.tree));
+    for (const tree of this.#env.config.trees.filter((candidate) => !resumed.has(candidate.name))) {
+      await cleanBuildDir(workspaces.buildDir(tree.name), tree.reuseBuildDir);
     }
     for (const persisted of saved) {
       const job = this.#create(persisted.offer);

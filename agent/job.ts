@@ -17,7 +17,7 @@ import { collectStageLogs, buildSignedResult } from './job-result.js';
 import type { JobStates, PersistedJob } from './job-state.js';
 import type { Outbox } from './outbox.js';
 import { fetchPayload } from './payload-fetch.js';
-import { scrubBuildDir } from './pipeline/build-cache.js';
+import { cleanBuildDir } from './pipeline/build-cache.js';
 import { logPath, stageEnv } from './pipeline/context.js';
 import { GitTree } from './pipeline/git-tree.js';
 import { restartsMachine, type RestartSettings } from './pipeline/reboot.js';
@@ -240,8 +240,7 @@ export class Job {
     await workspaces.wipe(this.offer.jobId);
     const clone = workspaces.treeDir(this.tree.name);
     if (base && existsSync(join(clone, '.git'))) await new GitTree(this.tree.path, clone).reset(base);
-    if (this.tree.reuseBuildDir) await scrubBuildDir(workspaces.buildDir(this.tree.name));
-    else await rm(workspaces.buildDir(this.tree.name), { recursive: true, force: true });
+    await cleanBuildDir(workspaces.buildDir(this.tree.name), this.tree.reuseBuildDir);
     await states.remove(this.offer.jobId);
   }
 }

@@ -85,6 +85,15 @@ async function scrub(dir: string, sinceMs: number, top: boolean): Promise<number
 }
 
 /**
+ * What a job leaves in its tree's build directory when it ends: with reuse, the base build only;
+ * without, nothing.
+ */
+export async function cleanBuildDir(buildDir: string, reuse: boolean): Promise<void> {
+  if (reuse) await scrubBuildDir(buildDir);
+  else await rm(buildDir, { recursive: true, force: true });
+}
+
+/**
  * The warm-up as the pipeline runs it: never throws (a tree that cannot even be checked out is
  * reported by the apply stage), and logs what it did with how long it took.
  */

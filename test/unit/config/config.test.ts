@@ -51,6 +51,21 @@ test('the documented example loads and maps onto the pipeline settings', async (
   ]);
 });
 
+test('the Linux profile in examples/linux loads: tinyconfig recipe, reused build directory, qemu boot, in-guest KTAP', async () => {
+  const config = await loadAgentConfig(fileURLToPath(new URL('../../../../examples/linux/agent.yaml', import.meta.url)));
+  const linux = treeSettings(config, 'linux');
+  const dir = fileURLToPath(new URL('../../../../examples/linux/', import.meta.url)).replace(/\/$/, '');
+  assert.equal(linux.configDir, dir);
+  assert.match(linux.build?.command ?? '', /KCONFIG_BASE=tinyconfig .*build-kernel\.sh/);
+  assert.equal(linux.reuseBuildDir, true);
+  assert.equal(config.hardwareClass, 'x86_64/QEMU-TCG/tinyconfig');
+  assert.deepEqual(linux.boot, {
+    method: 'qemu', binary: 'qemu-system-x86_64', kernel: '${BUILD_DIR}/arch/x86/boot/bzImage', memoryMb: 256, cpus: 1, append: 'console=ttyS0 panic=-1',
+    extraArgs: ['-nic', 'none'], timeoutMs: 3 * 60_000, busybox: '/bin/busybox', genInitCpio: '${BUILD_DIR}/usr/gen_init_cpio',
+  });
+  assert.deepEqual(linux.workloads.map((w) => [w.name, w.command, w.format, w.inGuest]), [['smoke', join(dir, 'guest', 'kernel-smoke.sh'), 'ktap', true]]);
+});
+
 test('defaults: concurrency 1, auto class, on-disk workspace, no boot, timeouts, exit-code format', async () => {
   const path = await writeConfig(`${HEAD}trees:\n  linux: ../linux\nworkloads:\n  - name: smoke\n    command: make -j$(nproc) check\n`);
   const config = await loadAgentConfig(path);
