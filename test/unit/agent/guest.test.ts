@@ -96,7 +96,7 @@ const haveQemu = (() => {
   }
 })();
 
-test('a real QEMU boot of a built kernel into the workload initramfs', { skip: haveQemu ? false : 'NOT RUN: needs qemu-system-x86_64 and busybox on PATH, and DARKROOM_TEST_KERNEL (a bzImage) and DARKROOM_TEST_GEN_INIT_CPIO set; this machine lacks them' }, async (t) => {
+test('a real QEMU boot of a built kernel into the workload initramfs', { skip: haveQemu ? false : 'NOT RUN: needs qemu-system-x86_64 and busybox on PATH, and DARKROOM_TEST_KERNEL (a bzImage) and DARKROOM_TEST_GEN_INIT_CPIO set (`npm run test:kernel` prepares a tree, builds it and sets them)' }, async (t) => {
   const { bootQemu } = await import('../../../agent/boot/qemu.js');
   const { silentLogger } = await import('../../../shared/log.js');
   const dir = await mkdtemp(join(tmpdir(), 'dr-qemu-'));
