@@ -68,6 +68,14 @@ test('the guest console gives each workload its output and exit status; kernel l
   assert.equal(readGuestConsole(consoleSample(), 'ffffffffffffffff').booted, false, 'markers with another nonce are not believed');
 });
 
+test('a workload\'s time is the guest uptime between its markers; markers without it are still read', () => {
+  const text = `DARKROOM:${NONCE}:booted\nDARKROOM:${NONCE}:start:smoke:2.50\nok 1 x\nDARKROOM:${NONCE}:end:smoke:0:3.75\nDARKROOM:${NONCE}:start:bare:\nDARKROOM:${NONCE}:end:bare:4:\n`;
+  assert.deepEqual(readGuestConsole(text, NONCE).workloads.map((w) => [w.name, w.exitCode, w.durationMs]), [['smoke', 0, 1250], ['bare', 4, undefined]]);
+  const line = initScript(['smoke'], NONCE).split('\n').find((l) => l.includes(':end:smoke:'))!;
+  const printed = execFileSync('sh', ['-c', `sh -c 'exit 3'; ${line}`], { encoding: 'utf8' }).trim();
+  assert.match(printed, new RegExp(`^DARKROOM:${NONCE}:end:smoke:3:(\\d+\\.\\d+)?$`), 'the exit status is taken before the uptime is read');
+});
+
 test('boot verdicts: an early panic, a hang and a guest that stops are the kernel\'s FAIL', () => {
   const panic = '[    0.31] Kernel panic - not syncing: darkroom test panic\n[    0.31] CPU: 0 PID: 1 Comm: swapper Not tainted 6.1.90 #3\n';
   const panicked = readGuestConsole(panic, NONCE);
@@ -111,4 +119,5 @@ test('a real QEMU boot of a built kernel into the workload initramfs', { skip: h
   });
   assert.equal(boot.status, 'PASS', boot.reason);
   assert.deepEqual(parseWorkloadOutput('ktap', { stdout: boot.console.workloads[0]!.output, exitCode: 0, name: 'smoke' }).cases, [{ name: 'guest_alive', status: 'PASS' }]);
+  assert.equal(typeof boot.console.workloads[0]!.durationMs, 'number', 'the guest\'s uptime timed the workload');
 });
