@@ -121,3 +121,23 @@ test('a real QEMU boot of a built kernel into the workload initramfs', { skip: h
   assert.deepEqual(parseWorkloadOutput('ktap', { stdout: boot.console.workloads[0]!.output, exitCode: 0, name: 'smoke' }).cases, [{ name: 'guest_alive', status: 'PASS' }]);
   assert.equal(typeof boot.console.workloads[0]!.durationMs, 'number', 'the guest\'s uptime timed the workload');
 });
+
+test('a guest that never runs is killed at the boot time-out: boot FAIL (hang), no QEMU left behind', { skip: haveQemu ? false : 'NOT RUN: needs qemu-system-x86_64, busybox, DARKROOM_TEST_KERNEL and DARKROOM_TEST_GEN_INIT_CPIO (set by `npm run test:kernel`)' }, async (t) => {
+  const { bootQemu } = await import('../../../agent/boot/qemu.js');
+  const { silentLogger } = await import('../../../shared/log.js');
+  const { processesUnder } = await import('../../support/agent-process.js');
+  const dir = await mkdtemp(join(tmpdir(), 'dr-qemu-hang-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const busybox = execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim();
+  const initramfs = await buildInitramfs(join(dir, 'i.cpio'), { genInitCpio: process.env.DARKROOM_TEST_GEN_INIT_CPIO!, busybox, workloads: [], stagingDir: dir });
+  // -S starts the machine with its CPU stopped: a kernel frozen before it printed anything.
+  const boot = await bootQemu({
+    binary: 'qemu-system-x86_64', kernel: process.env.DARKROOM_TEST_KERNEL!, initramfs: initramfs.path, memoryMb: 256, cpus: 1,
+    append: 'console=ttyS0 panic=-1', extraArgs: ['-S'], timeoutMs: 3_000, consoleLogPath: join(dir, 'boot.log'), qemuLogPath: join(dir, 'qemu.log'),
+    nonce: initramfs.nonce, cwd: dir, signal: new AbortController().signal, logger: silentLogger,
+  });
+  assert.equal(boot.status, 'FAIL', boot.reason);
+  assert.match(boot.reason, /did not reach the workloads within 3 s \(hang\)/);
+  assert.equal(boot.ending.timedOut, true);
+  assert.deepEqual(await processesUnder(dir), [], 'QEMU was killed with its process tree');
+});
