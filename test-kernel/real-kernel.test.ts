@@ -118,7 +118,9 @@ class Maintainer {
 function describe(t: TestContext, label: string, run: JobRun): void {
   t.diagnostic(`${label}: bundle ${run.bundleId}`);
   for (const stage of run.stages) {
-    t.diagnostic(`  ${stage.name}: ${statusFromProto(stage.status!)} in ${(Number(stage.durationMs) / 1000).toFixed(1)} s${stage.reason ? ` (${stage.reason})` : ''}`);
+    const ms = Number(stage.durationMs);
+    const took = ms < 1_000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+    t.diagnostic(`  ${stage.name}: ${statusFromProto(stage.status!)} in ${took}${stage.reason ? ` (${stage.reason})` : ''}`);
   }
   for (const line of run.table.trimEnd().split('\n')) t.diagnostic(`  | ${line}`);
 }
@@ -138,6 +140,7 @@ test('a real kernel: a passing series, a build break and an early panic, reporte
 
   const check = await cli(['agent', 'check', '--config', profile.config]);
   assert.match(check.stdout, /config\s+.*: valid/, check.stdout + check.stderr);
+  assert.match(check.stdout, /linux\s+.*git ok at .*build 1h \(build dir reused\), boot qemu 3m, workloads: smoke, boot-message/);
   await ok(['agent', 'enroll', '--config', profile.config, '--token', issueToken(lab, 'agent', AGENT, ['kernel-lab']), '--contact', 'Kernel Lab <lab@example.org>']);
   const agent = startAgent({ dir, config: profile.config, stateDir: profile.stateDir });
   t.after(() => stopAgent(agent));
