@@ -140,3 +140,13 @@ async function labWorkspace(tree: PreparedTree): Promise<string> {
   await mkdir(join(root, name), { recursive: true, mode: 0o700 });
   return join(root, name);
 }
+
+/** Files below `dirs` that hold any of `needles` (grep exits 1 when none does). */
+export function filesContaining(dirs: readonly string[], needles: readonly string[]): string[] {
+  try {
+    return execFileSync('grep', ['-rlaF', ...needles.flatMap((needle) => ['-e', needle]), '--', ...dirs], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }).split('\n').filter(Boolean);
+  } catch (error) {
+    if ((error as { status?: number }).status === 1) return [];
+    throw error;
+  }
+}

@@ -5,9 +5,11 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { darkroom } from '../proto/darkroom.js';
+import { BASE_MARKER } from '../agent/pipeline/build-cache.js';
 import { connectMaintainer } from '../maintainer/connection.js';
 import { MaintainerHome } from '../maintainer/home.js';
 import { silentLogger } from '../shared/log.js';
@@ -17,7 +19,7 @@ import { tempDir } from '../test/support/bundle-fixture.js';
 import { issueToken, startLab, type Lab } from '../test/support/coordinator-lab.js';
 import {
   BOOT_MESSAGE, BUILD_BREAKING_SERIES, PANIC_MESSAGE, PANICKING_SERIES, PASSING_SERIES, SERIES_WORKLOAD, TREE_NAME,
-  makeSeries, preparedTree, writeProfile, type Change, type PreparedTree,
+  filesContaining, makeSeries, preparedTree, writeProfile, type Change, type PreparedTree,
 } from './kernel-lab.js';
 
 /** A first run builds the whole kernel (about 2.5 min on 2 idle cores); a loaded machine is slower. */
@@ -183,4 +185,13 @@ test('a real kernel: a passing series, a build break and an early panic, reporte
   assert.match(await mia.log(panicking.bundleId, 'boot'), new RegExp(`Kernel panic - not syncing: ${PANIC_MESSAGE}`));
 
   for (const line of await warmUps(dir)) t.diagnostic(`reused build directory: ${line}`);
+
+  // Each result was sent only after its job's plaintext was wiped: the reused build directory
+  // keeps the base build and nothing built from a series, the private clone is back at the base.
+  const workspace = join(profile.stateDir, 'workspace');
+  const buildDir = join(workspace, 'build', TREE_NAME);
+  assert.ok(existsSync(join(buildDir, BASE_MARKER)), 'the build of the base is kept for the next job');
+  assert.equal(existsSync(join(buildDir, 'arch', 'x86', 'boot', 'bzImage')), false, 'the last job\'s kernel is gone');
+  const needles = [BOOT_MESSAGE, PANIC_MESSAGE, 'darkroom_undeclared_symbol'];
+  assert.deepEqual(filesContaining([buildDir, join(workspace, 'trees', TREE_NAME, 'init'), join(workspace, 'jobs')], needles), []);
 });
