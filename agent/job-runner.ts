@@ -9,6 +9,7 @@ import { treeSettings } from './config/index.js';
 import { killLeftovers } from './process/leftovers.js';
 import type { PersistedJob } from './job-state.js';
 import type { Job, JobEnd, JobEnvironment } from './job.js';
+import { cleanBuildDir } from './pipeline/build-cache.js';
 import type { JobHost } from './session.js';
 
 export interface JobRunnerOptions extends JobEnvironment {
@@ -54,7 +55,8 @@ export class JobRunner implements JobHost {
   /**
    * On start: remember results still in the outbox; end every process a job of an earlier run
    * left running; wipe every workspace a crash left behind (and, for a job that was running, its
-   * tree's clone and build output) except those of jobs saved for a reboot; resume those.
+   * tree's clone) except those of jobs saved for a reboot; clean the build directories of trees
+   * with no saved job (what a job built there); resume the saved jobs.
    */
   async recover(): Promise<void> {
     const { outbox, states, workspaces, logger } = this.#env;
@@ -68,6 +70,10 @@ export class JobRunner implements JobHost {
       await workspaces.wipe(name);
       logger.warn({ jobId: name }, 'wiped a workspace left by an earlier run');
     }
+    const resumed = new Set(saved.map((job) => job.offer.tree));
+    for (const tree of this.#env.config.trees.filter((candidate) => !resumed.has(candidate.name))) {
+      await cleanBuildDir(workspaces.buildDir(tree.name), tree.reuseBuildDir);
+    }
     for (const persisted of saved) {
       if (this.#declares(persisted.offer)) this.#start(persisted.offer, { kind: 'resume', persisted });
       else await states.remove(persisted.offer.jobId);
@@ -77,7 +83,8 @@ export class JobRunner implements JobHost {
   /**
    * Kills what each job recorded as running when the last agent process died, resumed or not:
    * nothing from before a restart may run beside the resumed pipeline. A job that will not be
-   * resumed also loses its tree's clone and build output, which hold its patched code.
+   * resumed also loses its tree's clone, which holds its patched commits; its build output goes
+   * with the build directories' clean-up in recover().
    */
   async #endLeftovers(resumed: ReadonlySet<string>): Promise<void> {
     const { processes, workspaces, logger } = this.#env;
@@ -87,7 +94,7 @@ export class JobRunner implements JobHost {
         if (killed > 0) logger.warn({ jobId: record.jobId, pid: tree.pid, killed }, 'ended processes an earlier run of the agent left running');
         if (remaining > 0) logger.error({ jobId: record.jobId, pid: tree.pid, remaining }, 'processes left by an earlier run of the agent survived SIGKILL; they may hold the tree');
       }
-      if (!resumed.has(record.jobId)) await workspaces.wipeTree(record.tree);
+      if (!resumed.has(record.jobId)) await workspaces.wipeClone(record.tree);
       await processes.remove(record.jobId);
     }
   }

@@ -20,6 +20,7 @@ import type { JobProcesses } from './job-processes.js';
 import type { JobStates, PersistedJob } from './job-state.js';
 import type { Outbox } from './outbox.js';
 import { fetchPayload } from './payload-fetch.js';
+import { cleanBuildDir } from './pipeline/build-cache.js';
 import { logPath, stageEnv } from './pipeline/context.js';
 import { GitTree } from './pipeline/git-tree.js';
 import { restartsMachine, type RestartSettings } from './pipeline/reboot.js';
@@ -252,14 +253,15 @@ export class Job {
 
   /**
    * Removes every plaintext of the job: its workspace, the patched commits in the private clone
-   * (put back to the base), the build output, and its saved state.
+   * (put back to the base), the build output (with reuse_build_dir: what the job built on top of
+   * the base), and its saved state.
    */
   async #wipe(base?: string): Promise<void> {
     const { workspaces, states, processes } = this.#env;
     await workspaces.wipe(this.offer.jobId);
     const clone = workspaces.treeDir(this.tree.name);
     if (base && existsSync(join(clone, '.git'))) await new GitTree(this.tree.path, clone).reset(base);
-    await rm(workspaces.buildDir(this.tree.name), { recursive: true, force: true });
+    await cleanBuildDir(workspaces.buildDir(this.tree.name), this.tree.reuseBuildDir);
     await states.remove(this.offer.jobId);
     await processes.remove(this.offer.jobId);
   }

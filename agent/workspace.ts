@@ -50,10 +50,9 @@ export class Workspaces {
     return workspace;
   }
 
-  /** Removes a tree's clone and build directory, made again by the next job on the tree. */
-  async wipeTree(tree: string): Promise<void> {
+  /** Removes a tree's clone, made again by the next job on the tree. */
+  async wipeClone(tree: string): Promise<void> {
     await rm(this.treeDir(tree), { recursive: true, force: true });
-    await rm(this.buildDir(tree), { recursive: true, force: true });
   }
 
   async wipe(jobId: string): Promise<void> {

@@ -120,7 +120,7 @@ function printCheck(config: AgentConfig, check: AgentCheck): void {
   for (const tree of check.trees) {
     const settings = config.trees.find((candidate) => candidate.name === tree.name)!;
     const state = tree.head ? `git ok at ${tree.head.slice(0, SHORT_COMMIT)}` : 'UNUSABLE';
-    const build = settings.build ? `build ${formatDuration(settings.build.timeoutMs)}` : 'no build';
+    const build = settings.build ? `build ${formatDuration(settings.build.timeoutMs)}${settings.reuseBuildDir ? ' (build dir reused)' : ''}` : 'no build';
     say(`  ${tree.name}  ${tree.path}  ${state}  ${build}, ${describeBoot(settings)}, workloads: ${settings.workloads.map((w) => w.name).join(', ') || 'none'}`);
   }
   say('workloads');

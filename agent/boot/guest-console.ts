@@ -12,6 +12,8 @@ export interface GuestWorkloadRun {
   /** Its exit status; null when it did not finish. */
   exitCode: number | null;
   completed: boolean;
+  /** How long it ran by the guest's clock, when both markers carried the uptime. */
+  durationMs?: number;
 }
 
 export interface GuestConsole {
@@ -23,7 +25,7 @@ export interface GuestConsole {
 
 export function readGuestConsole(text: string, nonce: string): GuestConsole {
   const result: GuestConsole = { booted: false, done: false, panicked: false, workloads: [] };
-  let current: { name: string; lines: string[] } | undefined;
+  let current: { name: string; lines: string[]; uptimeS?: number } | undefined;
   for (const raw of text.split('\n')) {
     const line = raw.replace(/\r$/, '');
     if (PANIC.test(line)) result.panicked = true;
@@ -34,9 +36,10 @@ export function readGuestConsole(text: string, nonce: string): GuestConsole {
     }
     if (marker.kind === 'booted') result.booted = true;
     else if (marker.kind === 'done') result.done = true;
-    else if (marker.kind === 'start') current = { name: marker.name, lines: [] };
+    else if (marker.kind === 'start') current = { name: marker.name, lines: [], ...(marker.uptimeS === undefined ? {} : { uptimeS: marker.uptimeS }) };
     else if (current && marker.kind === 'end' && marker.name === current.name) {
-      result.workloads.push({ name: current.name, output: current.lines.join('\n'), exitCode: marker.exitCode, completed: true });
+      const timed = current.uptimeS !== undefined && marker.uptimeS !== undefined ? { durationMs: Math.round((marker.uptimeS - current.uptimeS) * 1000) } : {};
+      result.workloads.push({ name: current.name, output: current.lines.join('\n'), exitCode: marker.exitCode, completed: true, ...timed });
       current = undefined;
     }
   }

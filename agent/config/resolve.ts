@@ -97,7 +97,9 @@ function resolveTree(name: string, tree: RawTree, context: { raw: RawConfig; dir
   return {
     name,
     path: resolve(dir, tree.path),
+    configDir: dir,
     build: buildRaw === null ? null : commandStage(buildRaw, DEFAULT_BUILD_TIMEOUT_MS),
+    reuseBuildDir: tree.reuse_build_dir ?? raw.reuse_build_dir ?? false,
     boot: bootSettings(bootRaw, dir),
     workloads: workloadsRaw.map((workload) => workloadSettings(workload, dir)),
   };
@@ -170,12 +172,16 @@ function bootSettings(raw: RawBoot, dir: string): BootSettings {
   }
 }
 
-/** An in-guest workload's command is a script copied into the guest: a path from the config's folder. */
+/**
+ * An in-guest workload's command is a script copied into the guest: a path from the config's
+ * folder, or one in the job's checkout or build directory (${TREE}/…, ${BUILD_DIR}/…).
+ */
 function workloadSettings(raw: RawWorkload, dir: string): WorkloadSettings {
   const inGuest = raw.in_guest ?? false;
+  const script = raw.command.startsWith('${') ? raw.command : resolve(dir, raw.command);
   return {
     name: raw.name,
-    command: inGuest ? resolve(dir, raw.command) : raw.command,
+    command: inGuest ? script : raw.command,
     timeoutMs: raw.timeout ?? DEFAULT_WORKLOAD_TIMEOUT_MS,
     format: raw.format ?? 'exit-code',
     inGuest,

@@ -123,9 +123,11 @@ const workload = object(
 
 const workloads = z.array(workload, { error: expected('a list of workloads') });
 
+const reuseBuildDir = () => z.boolean({ error: expected('true or false') }).optional();
+
 const treeObject = object(
-  { path: text('a path'), build: commandStage.nullable().optional(), boot: boot.optional(), workloads: workloads.optional() },
-  'a path or a mapping with path, build, boot and workloads',
+  { path: text('a path'), build: commandStage.nullable().optional(), reuse_build_dir: reuseBuildDir(), boot: boot.optional(), workloads: workloads.optional() },
+  'a path or a mapping with path, build, reuse_build_dir, boot and workloads',
 );
 
 /** `NAME: PATH` is short for `NAME: {path: PATH}`. */
@@ -146,6 +148,7 @@ export const rawConfigSchema = object(
     concurrency: integer(1, MAX_CONCURRENCY).optional(),
     trees: z.record(name(), tree, { error: expected('a mapping of tree names to paths') }),
     build: commandStage.nullable().optional(),
+    reuse_build_dir: reuseBuildDir(),
     boot: boot.optional(),
     workloads: workloads.optional(),
   },

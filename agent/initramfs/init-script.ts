@@ -1,7 +1,7 @@
 // The guest's /init: mount what workloads need, print the markers, run each workload with its
 // output on the console, then restart (QEMU's -no-reboot turns that into an exit).
 import { InitramfsError } from './errors.js';
-import { bootedMarker, doneMarker, endMarkerPrefix, startMarker } from './markers.js';
+import { bootedMarker, doneMarker, endMarkerPrefix, startMarker, UPTIME_SUFFIX } from './markers.js';
 
 /** Where the workload scripts sit inside the guest. */
 export const GUEST_WORKLOAD_DIR = '/darkroom/workloads';
@@ -17,9 +17,9 @@ export const GUEST_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
 export function initScript(workloads: readonly string[], nonce: string): string {
   for (const name of workloads) if (!GUEST_NAME.test(name)) throw new InitramfsError('NAME_UNUSABLE', `Workload name '${name}' cannot be used in a guest: use letters, digits, '.', '_' and '-'`);
   const runs = workloads.flatMap((name) => [
-    `echo '${startMarker(nonce, name)}'`,
+    `echo "${startMarker(nonce, name)}${UPTIME_SUFFIX}"`,
     `/bin/sh ${GUEST_WORKLOAD_DIR}/${name} </dev/null 2>&1`,
-    `echo "${endMarkerPrefix(nonce, name)}$?"`,
+    `echo "${endMarkerPrefix(nonce, name)}$?${UPTIME_SUFFIX}"`,
   ]);
   return [
     '#!/bin/sh',

@@ -38,6 +38,7 @@ export function stageEnv(ctx: Pick<PipelineContext, 'workspace' | 'gitTree' | 't
     DARKROOM_TREE_NAME: ctx.tree.name,
     DARKROOM_BUILD_DIR: ctx.buildDir,
     DARKROOM_SCRATCH: ctx.workspace.scratchDir,
+    DARKROOM_CONFIG_DIR: ctx.tree.configDir,
   };
 }
 

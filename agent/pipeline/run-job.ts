@@ -5,6 +5,7 @@ import { rollUp, statusFromProto, type Status } from '../../shared/status.js';
 import { GitTreeError } from './git-tree.js';
 import { InitramfsError } from '../initramfs/index.js';
 import { runBoot, type BootOutcome, type InProcessBoot } from './boot-stage.js';
+import { prepareBuildDir } from './build-cache.js';
 import type { PipelineContext } from './context.js';
 import { handOver, restartsMachine, verifyRestartedKernel } from './reboot.js';
 import type { WorkloadSettings } from './settings.js';
@@ -88,6 +89,7 @@ function infrastructureReason(error: unknown): string {
 
 export async function runPipeline(plan: JobPlan, ctx: PipelineContext): Promise<PipelineOutcome> {
   const run = new Run(plan, ctx);
+  if (ctx.tree.reuseBuildDir) await prepareBuildDir(plan.base, ctx);
   if (!passed(await run.step(APPLY, () => applyStage(plan.base, plan.patches, ctx)))) return (run.skipAfter(APPLY), run.outcome());
   if (!passed(await run.step(BUILD, () => buildStage(ctx)))) return (run.skipAfter(BUILD), run.outcome());
   const boot = ctx.tree.boot;

@@ -26,7 +26,14 @@ export interface TreeSettings {
   name: string;
   /** The tester's own checkout. */
   path: string;
+  /** The folder of the agent's config file, for the lab's own scripts (DARKROOM_CONFIG_DIR). */
+  configDir: string;
   build: CommandStage | null;
+  /**
+   * Keep the out-of-tree build directory between jobs (incremental builds): it is first built at
+   * the job's base, and what a job builds on top is deleted when the job ends (build-cache.ts).
+   */
+  reuseBuildDir: boolean;
   boot: BootSettings;
   workloads: WorkloadSettings[];
 }

@@ -39,7 +39,7 @@ export async function guestWorkloadStage(workload: WorkloadSettings, ctx: Pipeli
   if (!run) return stage(name, 'FAIL', 0, guest.unfinishedReason);
   const parsed = parseWorkloadOutput(workload.format, { stdout: run.output, exitCode: run.exitCode ?? -1, name: workload.name });
   const status: Status = run.completed ? parsed.status : rollUp([parsed.status, 'FAIL']);
-  return stage(name, status, 0, run.completed ? problemsReason(parsed.problems) : guest.unfinishedReason, parsed.cases);
+  return stage(name, status, run.durationMs ?? 0, run.completed ? problemsReason(parsed.problems) : guest.unfinishedReason, parsed.cases);
 }
 
 /** Parser problems are about the harness's output, not its content: safe to name in a reason. */

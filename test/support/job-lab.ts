@@ -100,7 +100,7 @@ export async function jobLab(t: { after: (fn: () => Promise<void>) => void }, tr
   const config: AgentConfig = {
     file: join(dir, 'agent.yaml'), coordinator: { url: 'ws://127.0.0.1:1', fingerprint: 'DR1:AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA' }, stateDir,
     hardwareClass: 'auto', workspace: { root: join(stateDir, 'workspace'), memoryBacked: false }, concurrency: 1,
-    trees: [{ name: TREE, path: repo, build: BUILD, boot: { method: 'none' }, workloads: [TAP_WORKLOAD], ...tree }],
+    trees: [{ name: TREE, path: repo, configDir: repo, build: BUILD, reuseBuildDir: false, boot: { method: 'none' }, workloads: [TAP_WORKLOAD], ...tree }],
   };
   const workspaces = new Workspaces(config.workspace.root);
   const outbox = await Outbox.open(join(stateDir, 'outbox'));

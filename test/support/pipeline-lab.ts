@@ -37,7 +37,7 @@ export async function lab(t: { after: (fn: () => Promise<void>) => void }): Prom
       const workspace = await workspaces.create(`job-${++jobs}`);
       const events: string[] = [];
       return {
-        tree: { name: 'hello', path: repo, build: BUILD, boot: { method: 'none' }, workloads: [TAP_WORKLOAD], ...tree },
+        tree: { name: 'hello', path: repo, configDir: repo, build: BUILD, reuseBuildDir: false, boot: { method: 'none' }, workloads: [TAP_WORKLOAD], ...tree },
         gitTree: new GitTree(repo, workspaces.treeDir('hello')), buildDir: workspaces.buildDir('hello'), workspace,
         logger: silentLogger, signal: new AbortController().signal,
         progress: (stage, event, status) => events.push(`${stage} ${event}${status ? ` ${status}` : ''}`),

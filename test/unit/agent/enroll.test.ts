@@ -52,7 +52,7 @@ async function agentConfig(t: { after: (fn: () => Promise<void>) => void }, coor
   const stateDir = join(dir, 'state');
   return {
     file: join(dir, 'agent.yaml'), coordinator, stateDir, hardwareClass: 'auto', workspace: { root: join(stateDir, 'workspace'), memoryBacked: false }, concurrency: 2,
-    trees: [{ name: 'linux-6.1.y', path: dir, build: BUILD, boot: { method: 'none' }, workloads: [TAP_WORKLOAD] }],
+    trees: [{ name: 'linux-6.1.y', path: dir, configDir: dir, build: BUILD, reuseBuildDir: false, boot: { method: 'none' }, workloads: [TAP_WORKLOAD] }],
   };
 }
 

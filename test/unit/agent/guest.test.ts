@@ -68,6 +68,14 @@ test('the guest console gives each workload its output and exit status; kernel l
   assert.equal(readGuestConsole(consoleSample(), 'ffffffffffffffff').booted, false, 'markers with another nonce are not believed');
 });
 
+test('a workload\'s time is the guest uptime between its markers; markers without it are still read', () => {
+  const text = `DARKROOM:${NONCE}:booted\nDARKROOM:${NONCE}:start:smoke:2.50\nok 1 x\nDARKROOM:${NONCE}:end:smoke:0:3.75\nDARKROOM:${NONCE}:start:bare:\nDARKROOM:${NONCE}:end:bare:4:\n`;
+  assert.deepEqual(readGuestConsole(text, NONCE).workloads.map((w) => [w.name, w.exitCode, w.durationMs]), [['smoke', 0, 1250], ['bare', 4, undefined]]);
+  const line = initScript(['smoke'], NONCE).split('\n').find((l) => l.includes(':end:smoke:'))!;
+  const printed = execFileSync('sh', ['-c', `sh -c 'exit 3'; ${line}`], { encoding: 'utf8' }).trim();
+  assert.match(printed, new RegExp(`^DARKROOM:${NONCE}:end:smoke:3:(\\d+\\.\\d+)?$`), 'the exit status is taken before the uptime is read');
+});
+
 test('boot verdicts: an early panic, a hang and a guest that stops are the kernel\'s FAIL', () => {
   const panic = '[    0.31] Kernel panic - not syncing: darkroom test panic\n[    0.31] CPU: 0 PID: 1 Comm: swapper Not tainted 6.1.90 #3\n';
   const panicked = readGuestConsole(panic, NONCE);
@@ -96,7 +104,7 @@ const haveQemu = (() => {
   }
 })();
 
-test('a real QEMU boot of a built kernel into the workload initramfs', { skip: haveQemu ? false : 'NOT RUN: needs qemu-system-x86_64 and busybox on PATH, and DARKROOM_TEST_KERNEL (a bzImage) and DARKROOM_TEST_GEN_INIT_CPIO set; this machine lacks them' }, async (t) => {
+test('a real QEMU boot of a built kernel into the workload initramfs', { skip: haveQemu ? false : 'NOT RUN: needs qemu-system-x86_64 and busybox on PATH, and DARKROOM_TEST_KERNEL (a bzImage) and DARKROOM_TEST_GEN_INIT_CPIO set (`npm run test:kernel` prepares a tree, builds it and sets them)' }, async (t) => {
   const { bootQemu } = await import('../../../agent/boot/qemu.js');
   const { silentLogger } = await import('../../../shared/log.js');
   const dir = await mkdtemp(join(tmpdir(), 'dr-qemu-'));
@@ -111,4 +119,25 @@ test('a real QEMU boot of a built kernel into the workload initramfs', { skip: h
   });
   assert.equal(boot.status, 'PASS', boot.reason);
   assert.deepEqual(parseWorkloadOutput('ktap', { stdout: boot.console.workloads[0]!.output, exitCode: 0, name: 'smoke' }).cases, [{ name: 'guest_alive', status: 'PASS' }]);
+  assert.equal(typeof boot.console.workloads[0]!.durationMs, 'number', 'the guest\'s uptime timed the workload');
+});
+
+test('a guest that never runs is killed at the boot time-out: boot FAIL (hang), no QEMU left behind', { skip: haveQemu ? false : 'NOT RUN: needs qemu-system-x86_64, busybox, DARKROOM_TEST_KERNEL and DARKROOM_TEST_GEN_INIT_CPIO (set by `npm run test:kernel`)' }, async (t) => {
+  const { bootQemu } = await import('../../../agent/boot/qemu.js');
+  const { silentLogger } = await import('../../../shared/log.js');
+  const { processesUnder } = await import('../../support/agent-process.js');
+  const dir = await mkdtemp(join(tmpdir(), 'dr-qemu-hang-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const busybox = execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim();
+  const initramfs = await buildInitramfs(join(dir, 'i.cpio'), { genInitCpio: process.env.DARKROOM_TEST_GEN_INIT_CPIO!, busybox, workloads: [], stagingDir: dir });
+  // -S starts the machine with its CPU stopped: a kernel frozen before it printed anything.
+  const boot = await bootQemu({
+    binary: 'qemu-system-x86_64', kernel: process.env.DARKROOM_TEST_KERNEL!, initramfs: initramfs.path, memoryMb: 256, cpus: 1,
+    append: 'console=ttyS0 panic=-1', extraArgs: ['-S'], timeoutMs: 3_000, consoleLogPath: join(dir, 'boot.log'), qemuLogPath: join(dir, 'qemu.log'),
+    nonce: initramfs.nonce, cwd: dir, signal: new AbortController().signal, logger: silentLogger,
+  });
+  assert.equal(boot.status, 'FAIL', boot.reason);
+  assert.match(boot.reason, /did not reach the workloads within 3 s \(hang\)/);
+  assert.equal(boot.ending.timedOut, true);
+  assert.deepEqual(await processesUnder(dir), [], 'QEMU was killed with its process tree');
 });

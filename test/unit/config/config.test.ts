@@ -51,6 +51,21 @@ test('the documented example loads and maps onto the pipeline settings', async (
   ]);
 });
 
+test('the Linux profile in examples/linux loads: tinyconfig recipe, reused build directory, qemu boot, in-guest KTAP', async () => {
+  const config = await loadAgentConfig(fileURLToPath(new URL('../../../../examples/linux/agent.yaml', import.meta.url)));
+  const linux = treeSettings(config, 'linux');
+  const dir = fileURLToPath(new URL('../../../../examples/linux/', import.meta.url)).replace(/\/$/, '');
+  assert.equal(linux.configDir, dir);
+  assert.match(linux.build?.command ?? '', /KCONFIG_BASE=tinyconfig .*build-kernel\.sh/);
+  assert.equal(linux.reuseBuildDir, true);
+  assert.equal(config.hardwareClass, 'x86_64/QEMU-TCG/tinyconfig');
+  assert.deepEqual(linux.boot, {
+    method: 'qemu', binary: 'qemu-system-x86_64', kernel: '${BUILD_DIR}/arch/x86/boot/bzImage', memoryMb: 256, cpus: 1, append: 'console=ttyS0 panic=-1',
+    extraArgs: ['-nic', 'none'], timeoutMs: 3 * 60_000, busybox: '/bin/busybox', genInitCpio: '${BUILD_DIR}/usr/gen_init_cpio',
+  });
+  assert.deepEqual(linux.workloads.map((w) => [w.name, w.command, w.format, w.inGuest]), [['smoke', join(dir, 'guest', 'kernel-smoke.sh'), 'ktap', true]]);
+});
+
 test('defaults: concurrency 1, auto class, on-disk workspace, no boot, timeouts, exit-code format', async () => {
   const path = await writeConfig(`${HEAD}trees:\n  linux: ../linux\nworkloads:\n  - name: smoke\n    command: make -j$(nproc) check\n`);
   const config = await loadAgentConfig(path);
@@ -62,10 +77,29 @@ test('defaults: concurrency 1, auto class, on-disk workspace, no boot, timeouts,
   assert.deepEqual(treeSettings(config, 'linux'), {
     name: 'linux',
     path: join(dir, '..', 'linux'),
+    configDir: dir,
     build: null,
+    reuseBuildDir: false,
     boot: { method: 'none' },
     workloads: [{ name: 'smoke', command: 'make -j$(nproc) check', timeoutMs: 3_600_000, format: 'exit-code', inGuest: false }],
   });
+});
+
+test('reuse_build_dir is set for all trees or per tree; in-guest scripts may live in the checkout', async () => {
+  const path = await writeConfig(`${HEAD}reuse_build_dir: true
+trees:
+  linux: /srv/linux
+  stable: {path: /srv/stable, reuse_build_dir: false}
+boot: {method: qemu}
+workloads:
+  - {name: lab, command: guest/smoke.sh, in_guest: true}
+  - {name: series, command: '\${TREE}/tools/testing/selftests/darkroom/boot.sh', in_guest: true}
+`);
+  const config = await loadAgentConfig(path);
+  assert.equal(treeSettings(config, 'linux').reuseBuildDir, true);
+  assert.equal(treeSettings(config, 'stable').reuseBuildDir, false);
+  assert.deepEqual(treeSettings(config, 'linux').workloads.map((w) => w.command), [join(path, '..', 'guest', 'smoke.sh'), '${TREE}/tools/testing/selftests/darkroom/boot.sh']);
+  assert.deepEqual(await problemsOf(`${HEAD}trees: {linux: {path: /srv/linux, reuse_build_dir: sometimes}}\n`), [':5: trees.linux.reuse_build_dir: expected true or false, got "sometimes"']);
 });
 
 test('qemu boot gets its documented defaults; build outputs are relative to the build directory', async () => {

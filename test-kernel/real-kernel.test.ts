@@ -1,0 +1,197 @@
+// Issue 8 end to end, on a real Linux kernel: a coordinator on loopback, one agent process with the
+// documented Linux profile (examples/linux/), a maintainer using the CLI who submits three series
+// against the prepared tree: (a) passes everywhere, (b) breaks the build, (c) panics early in boot.
+// Run by `npm run test:kernel` (scripts/test-kernel.sh), not by `npm test`: it builds a kernel.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { darkroom } from '../proto/darkroom.js';
+import { BASE_MARKER } from '../agent/pipeline/build-cache.js';
+import { connectMaintainer } from '../maintainer/connection.js';
+import { MaintainerHome } from '../maintainer/home.js';
+import { silentLogger } from '../shared/log.js';
+import { statusFromProto } from '../shared/status.js';
+import { runCli, startAgent } from '../test/support/agent-process.js';
+import { tempDir } from '../test/support/bundle-fixture.js';
+import { issueToken, startLab, type Lab } from '../test/support/coordinator-lab.js';
+import {
+  BOOT_MESSAGE, BUILD_BREAKING_SERIES, PANIC_MESSAGE, PANICKING_SERIES, PASSING_SERIES, SERIES_WORKLOAD, TREE_NAME,
+  filesContaining, makeSeries, preparedTree, writeProfile, type Change, type PreparedTree,
+} from './kernel-lab.js';
+
+/** A first run builds the whole kernel (about 2.5 min on 2 idle cores); a loaded machine is slower. */
+const TEST_TIMEOUT_MS = 45 * 60_000;
+const AGENT = 'lab-qemu-tiny';
+const HARDWARE_CLASS = 'x86_64/QEMU-TCG/tinyconfig';
+const EMBARGO = 'CVE-2026-KERNEL';
+const AGENT_STOP_GRACE_MS = 30_000;
+
+type Verdicts = Record<string, string>;
+
+interface JobRun {
+  bundleId: string;
+  report: { complete: boolean; status: string; rows: Array<{ hardwareClass: string; cells: Array<{ column: string; status: string | null }> }> };
+  reportCode: number;
+  table: string;
+  stages: darkroom.v1.IStageResult[];
+}
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runCli(args);
+}
+
+async function ok(args: string[]): Promise<string> {
+  const run = await cli(args);
+  assert.equal(run.code, 0, `darkroom ${args.join(' ')} exited ${run.code}:\n${run.stdout}\n${run.stderr}`);
+  return run.stdout;
+}
+
+function stopAgent(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), AGENT_STOP_GRACE_MS);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+const verdicts = (stages: readonly darkroom.v1.IStageResult[]): Verdicts => Object.fromEntries(stages.map((s) => [s.name!, statusFromProto(s.status!)]));
+const cases = (stages: readonly darkroom.v1.IStageResult[], name: string) =>
+  (stages.find((s) => s.name === name)?.cases ?? []).map((c) => `${c.name}: ${statusFromProto(c.status!)}`);
+
+class Maintainer {
+  readonly home: string;
+  readonly #lab: Lab;
+  readonly #tree: PreparedTree;
+  readonly #dir: string;
+  readonly #agentGone: Promise<never>;
+
+  /** `agent` is the agent process: a job whose agent died fails at once instead of waiting. */
+  constructor(lab: Lab, tree: PreparedTree, options: { dir: string; agent: ChildProcess }) {
+    this.#lab = lab;
+    this.#tree = tree;
+    this.#dir = options.dir;
+    this.home = join(options.dir, 'mia');
+    this.#agentGone = new Promise((_, reject) => options.agent.once('exit', (code, signal) => reject(new Error(`The agent exited (${signal ?? code}) during the test: see ${join(options.dir, 'agent.log')}`))));
+    this.#agentGone.catch(() => undefined);
+  }
+
+  async enrol(): Promise<void> {
+    const token = issueToken(this.#lab, 'maintainer', 'mia');
+    await ok(['enroll', '--home', this.home, '--coordinator', this.#lab.coordinator.url, '--fingerprint', this.#lab.coordinator.fingerprint, '--token', token, '--contact', 'Mia <mia@example.org>']);
+  }
+
+  /** Seals the series to the embargo's agents, waits for every job to end, reads report and results. */
+  async run(changes: readonly Change[], workloads: readonly string[]): Promise<JobRun> {
+    const series = await makeSeries(this.#tree, this.#dir, changes);
+    const submitted = await ok(['submit', '--home', this.home, '--embargo', EMBARGO, '--tree', `${TREE_NAME}=${this.#tree.base}`, '--series', series, '--yes', ...workloads.flatMap((w) => ['--workload', w])]);
+    const bundleId = /([0-9a-f]{32})/.exec(submitted)?.[1];
+    assert.ok(bundleId, `submit printed no bundle id: ${submitted}`);
+    await Promise.race([ok(['watch', bundleId, '--home', this.home]), this.#agentGone]);
+    const json = await cli(['report', bundleId, '--json', '--home', this.home]);
+    const table = await cli(['report', bundleId, '--home', this.home]);
+    return { bundleId, report: JSON.parse(json.stdout), reportCode: json.code, table: table.stdout, stages: await this.#stages(bundleId) };
+  }
+
+  /** The agent's signed result, as the coordinator hands it out: stages, durations and cases. */
+  async #stages(bundleId: string): Promise<darkroom.v1.IStageResult[]> {
+    const connection = await connectMaintainer(new MaintainerHome(this.home), { logger: silentLogger });
+    try {
+      const reply = await connection.channel.request({ resultsRequest: { bundleId } });
+      const signed = reply.results?.results ?? [];
+      assert.equal(signed.length, 1, 'one result, from the one agent');
+      return darkroom.v1.Result.decode(signed[0]!.result!).stages;
+    } finally {
+      connection.close();
+    }
+  }
+
+  async log(bundleId: string, stage: string): Promise<string> {
+    return ok(['logs', bundleId, '--home', this.home, '--agent', AGENT, '--stage', stage]);
+  }
+}
+
+function describe(t: TestContext, label: string, run: JobRun): void {
+  t.diagnostic(`${label}: bundle ${run.bundleId}`);
+  for (const stage of run.stages) {
+    const ms = Number(stage.durationMs);
+    const took = ms < 1_000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+    t.diagnostic(`  ${stage.name}: ${statusFromProto(stage.status!)} in ${took}${stage.reason ? ` (${stage.reason})` : ''}`);
+  }
+  for (const line of run.table.trimEnd().split('\n')) t.diagnostic(`  | ${line}`);
+}
+
+/** What the agent logged about its reused build directory (the base build before the first job). */
+async function warmUps(dir: string): Promise<string[]> {
+  const lines = (await readFile(join(dir, 'agent.log'), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg?: string; state?: string; durationMs?: number; reason?: string });
+  return lines.filter((l) => l.msg?.startsWith('build directory') || l.msg?.startsWith('Build directory')).map((l) => `${l.state ?? 'cold'} in ${((l.durationMs ?? 0) / 1000).toFixed(1)} s${l.reason ? ` (${l.reason})` : ''}`);
+}
+
+test('a real kernel: a passing series, a build break and an early panic, reported under the agent\'s hardware class', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const tree = preparedTree();
+  const dir = await tempDir(t, 'dr-kernel-');
+  const lab = await startLab(t);
+  const profile = await writeProfile(dir, { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, tree });
+  t.diagnostic(`tree ${tree.dir} at ${tree.base}`);
+
+  const check = await cli(['agent', 'check', '--config', profile.config]);
+  assert.match(check.stdout, /config\s+.*: valid/, check.stdout + check.stderr);
+  assert.match(check.stdout, /linux\s+.*git ok at .*build 1h \(build dir reused\), boot qemu 3m, workloads: smoke, boot-message/);
+  await ok(['agent', 'enroll', '--config', profile.config, '--token', issueToken(lab, 'agent', AGENT, ['kernel-lab']), '--contact', 'Kernel Lab <lab@example.org>']);
+  const agent = startAgent({ dir, config: profile.config, stateDir: profile.stateDir });
+  t.after(() => stopAgent(agent));
+
+  const mia = new Maintainer(lab, tree, { dir, agent });
+  await mia.enrol();
+  const now = Date.now();
+  lab.admin((store) => store.write(() => store.embargoes.create({ name: EMBARGO, testers: '@kernel-lab', maintainers: 'mia', until: new Date(now + 86_400_000).toISOString() }, { actor: 'admin', now })));
+
+  // (a) Two patches: a boot message, and a guest workload in the tree that looks for it.
+  const passing = await mia.run(PASSING_SERIES, []);
+  describe(t, '(a) boot message and its guest workload', passing);
+  const workloadStage = `workload:${SERIES_WORKLOAD.name}`;
+  assert.deepEqual(verdicts(passing.stages), { apply: 'PASS', build: 'PASS', boot: 'PASS', 'workload:smoke': 'PASS', [workloadStage]: 'PASS' });
+  assert.deepEqual(cases(passing.stages, workloadStage), ['boot_message_printed: PASS']);
+  assert.deepEqual(cases(passing.stages, 'workload:smoke'), ['proc_version_readable: PASS', 'tmpfs_writable: PASS', 'no_oops_in_kernel_log: PASS']);
+  assert.equal(passing.reportCode, 0, passing.table);
+  assert.equal(passing.report.status, 'PASS');
+  assert.deepEqual(passing.report.rows.map((row) => row.hardwareClass), [HARDWARE_CLASS]);
+  const guestOutput = await mia.log(passing.bundleId, SERIES_WORKLOAD.name);
+  assert.match(guestOutput, /^KTAP version 1$/m, 'the workload log is its part of the serial console');
+  assert.match(guestOutput, /^ok 1 boot_message_printed$/m);
+  assert.match(await mia.log(passing.bundleId, 'boot'), new RegExp(BOOT_MESSAGE), 'the console log holds the new boot message');
+
+  // (b) A patch that does not compile: build FAIL, nothing booted or run.
+  const broken = await mia.run(BUILD_BREAKING_SERIES, ['smoke']);
+  describe(t, '(b) build break', broken);
+  assert.deepEqual(verdicts(broken.stages), { apply: 'PASS', build: 'FAIL', boot: 'SKIP', 'workload:smoke': 'SKIP' });
+  assert.equal(broken.reportCode, 1);
+  assert.deepEqual(broken.report.rows.map((row) => [row.hardwareClass, row.cells.find((c) => c.column === 'build')?.status]), [[HARDWARE_CLASS, 'FAIL']]);
+  assert.match(await mia.log(broken.bundleId, 'build'), /darkroom_undeclared_symbol/, 'the compiler error is in the build log');
+
+  // (c) A patch that panics in the core initcalls: boot FAIL, the panic in the decrypted console.
+  const panicking = await mia.run(PANICKING_SERIES, ['smoke']);
+  describe(t, '(c) early panic', panicking);
+  assert.deepEqual(verdicts(panicking.stages), { apply: 'PASS', build: 'PASS', boot: 'FAIL', 'workload:smoke': 'SKIP' });
+  assert.match(panicking.stages.find((s) => s.name === 'boot')!.reason!, /kernel panic before the workloads started/);
+  assert.equal(panicking.reportCode, 1);
+  assert.deepEqual(panicking.report.rows.map((row) => [row.hardwareClass, row.cells.find((c) => c.column === 'boot')?.status]), [[HARDWARE_CLASS, 'FAIL']]);
+  assert.match(await mia.log(panicking.bundleId, 'boot'), new RegExp(`Kernel panic - not syncing: ${PANIC_MESSAGE}`));
+
+  for (const line of await warmUps(dir)) t.diagnostic(`reused build directory: ${line}`);
+
+  // Each result was sent only after its job's plaintext was wiped: the reused build directory
+  // keeps the base build and nothing built from a series, the private clone is back at the base.
+  const workspace = join(profile.stateDir, 'workspace');
+  const buildDir = join(workspace, 'build', TREE_NAME);
+  assert.ok(existsSync(join(buildDir, BASE_MARKER)), 'the build of the base is kept for the next job');
+  assert.equal(existsSync(join(buildDir, 'arch', 'x86', 'boot', 'bzImage')), false, 'the last job\'s kernel is gone');
+  const needles = [BOOT_MESSAGE, PANIC_MESSAGE, 'darkroom_undeclared_symbol'];
+  assert.deepEqual(filesContaining([buildDir, join(workspace, 'trees', TREE_NAME, 'init'), join(workspace, 'jobs')], needles), []);
+});
