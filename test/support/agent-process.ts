@@ -13,10 +13,25 @@ export interface AgentSetup {
   stateDir: string;
 }
 
-export async function writeAgentConfig(dir: string, o: { url: string; fingerprint: string; name: string; tree: string; hardwareClass?: string; failingUnit?: boolean; build?: string }): Promise<AgentSetup> {
+export interface AgentConfigOptions {
+  url: string;
+  fingerprint: string;
+  name: string;
+  tree: string;
+  hardwareClass?: string;
+  failingUnit?: boolean;
+  build?: string;
+  /** A boot command (boot method `command`); no boot stage when absent. */
+  boot?: string;
+  /** The state directory; `<dir>/state` when absent. */
+  stateDir?: string;
+}
+
+export async function writeAgentConfig(dir: string, o: AgentConfigOptions): Promise<AgentSetup> {
   const unit = o.failingUnit ? 'RINGBUF_PAGE_SIZE=65536 make check' : 'make check';
   const config = join(dir, 'agent.yaml');
-  const stateDir = join(dir, 'state');
+  const stateDir = o.stateDir ?? join(dir, 'state');
+  const boot = o.boot ? `method: command\n  command: ${JSON.stringify(o.boot)}\n  timeout: 2m` : 'method: none';
   await writeFile(config, `coordinator:
   url: ${o.url}
   fingerprint: ${o.fingerprint}
@@ -29,7 +44,7 @@ build:
   command: ${JSON.stringify(o.build ?? 'make')}
   timeout: 2m
 boot:
-  method: none
+  ${boot}
 workloads:
   - name: unit
     command: ${JSON.stringify(unit)}
@@ -56,11 +71,17 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
   });
 }
 
-/** Starts `darkroom agent run`; its JSON log goes to `<dir>/agent.log`. */
-export function startAgent(setup: AgentSetup): ChildProcess {
-  const child = spawn(process.execPath, [CLI, 'agent', 'run', '--config', setup.config], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DARKROOM_LOG_LEVEL: 'debug' } });
+/** Starts `darkroom agent run`; its JSON log goes to `<dir>/agent.log`. `env` adds to the environment. */
+export function startAgent(setup: AgentSetup, env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(process.execPath, [CLI, 'agent', 'run', '--config', setup.config], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DARKROOM_LOG_LEVEL: 'debug', ...env } });
   child.stderr!.pipe(createWriteStream(join(setup.dir, 'agent.log'), { flags: 'a' }));
   return child;
+}
+
+/** The JSON lines the agent has logged so far. */
+export async function agentLog(setup: AgentSetup): Promise<Array<Record<string, unknown>>> {
+  const text = await readFile(join(setup.dir, 'agent.log'), 'utf8').catch(() => '');
+  return text.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 /** Kills the process with SIGKILL, as a power cut or the OOM killer would, and waits until it is gone. */

@@ -1,6 +1,7 @@
-// Threat model item 11 with real processes and sockets: an agent killed with SIGKILL mid-build, and
-// after its result reached the outbox but before the coordinator acknowledged it. On restart the
-// job ends with exactly one stored, signed result, the outbox drains, and the audit chain holds.
+// Threat model item 11 with real processes and sockets: an agent killed with SIGKILL mid-build,
+// mid-boot, and after its result reached the outbox but before the coordinator acknowledged it. On
+// restart the job ends with exactly one stored, signed result, the outbox drains, and the audit
+// chain holds.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
@@ -22,6 +23,8 @@ import { killHard, processesUnder, runCli, startAgent, writeAgentConfig, type Ag
 const LAB_OPTIONS: CoordinatorOptions = { policy: { leaseMs: 2_000 }, heartbeatIntervalMs: 500 };
 /** A build slow enough to be caught running: the kill lands while it sleeps. */
 const SLOW_BUILD = 'sleep 3 && make';
+/** A boot command slow enough to be caught running. */
+const SLOW_BOOT = 'sleep 3 && echo booted';
 const AGENT = 'lab-1';
 const TEST_TIMEOUT_MS = 180_000;
 
@@ -34,11 +37,11 @@ interface Rig {
 }
 
 /** A lab with short leases, an enrolled agent (config only, not started), and the demo embargo. */
-async function rig(t: TestContext): Promise<Omit<Rig, 'bundleId'> & { submit(): Promise<string> }> {
+async function rig(t: TestContext, stages: { build?: string; boot?: string } = { build: SLOW_BUILD }): Promise<Omit<Rig, 'bundleId'> & { submit(): Promise<string> }> {
   const lab = await startLab(t, LAB_OPTIONS);
   const dir = await tempDir(t, 'dr-kill-');
   const repo = await createDemoRepository(join(dir, 'ringbuf'));
-  const setup = await writeAgentConfig(dir, { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, name: AGENT, tree: repo.dir, hardwareClass: 'x86_64/Test/Box', build: SLOW_BUILD });
+  const setup = await writeAgentConfig(dir, { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, name: AGENT, tree: repo.dir, hardwareClass: 'x86_64/Test/Box', ...stages });
   const enrolled = await runCli(['agent', 'enroll', '--config', setup.config, '--token', issueToken(lab, 'agent', AGENT, ['demo'])]);
   assert.equal(enrolled.code, 0, enrolled.stderr);
   const maintainer = (await enrol(lab, 'maintainer', issueToken(lab, 'maintainer', 'alice'))).identity;
@@ -56,10 +59,12 @@ function start(r: Pick<Rig, 'setup' | 'agents'>): ChildProcess {
   return agent;
 }
 
-/** Waits until the slow build command runs below the agent's directory. */
-function buildRunning(setup: AgentSetup) {
-  return until('the build to run', async () => (await processesUnder(setup.dir)).find((p) => p.argv.join(' ').includes(SLOW_BUILD)), 60_000);
+/** Waits until `command` runs below the agent's directory. */
+function running(setup: AgentSetup, command: string) {
+  return until(`'${command}' to run`, async () => (await processesUnder(setup.dir)).find((p) => p.argv.join(' ').includes(command)), 60_000);
 }
+
+const buildRunning = (setup: AgentSetup) => running(setup, SLOW_BUILD);
 
 async function outboxFiles(setup: AgentSetup): Promise<string[]> {
   return (await readdir(join(setup.stateDir, OUTBOX_DIR_NAME)).catch(() => [] as string[])).filter((name) => name.endsWith('.result'));
@@ -111,6 +116,24 @@ test('an agent killed with SIGKILL mid-build runs the job again after restart an
   await until('the job to finish', () => r.lab.admin((store) => store.jobs.byBundle(r.bundleId)[0]!.state === 'done'), 120_000);
   await until('the outbox to drain', async () => (await outboxFiles(r.setup)).length === 0, 20_000);
   assertOneSignedPass(r);
+  await assertNothingLeft(r);
+});
+
+test('an agent killed with SIGKILL mid-boot runs the job again after restart and the result is stored once', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const base = await rig(t, { boot: SLOW_BOOT });
+  const first = start(base);
+  await until('the agent to connect', () => base.lab.coordinator.hub.registry.isConnected(AGENT), 20_000);
+  const r: Rig = { ...base, bundleId: await base.submit() };
+  await running(r.setup, SLOW_BOOT);
+  await killHard(first);
+  assert.equal(r.lab.admin((store) => store.results.byBundle(r.bundleId)).length, 0, 'no result before the restart');
+
+  start(r);
+  await until('the job to finish', () => r.lab.admin((store) => store.jobs.byBundle(r.bundleId)[0]!.state === 'done'), 120_000);
+  await until('the outbox to drain', async () => (await outboxFiles(r.setup)).length === 0, 20_000);
+  assertOneSignedPass(r);
+  const stages = r.lab.admin((store) => store.results.byBundle(r.bundleId))[0]!.stages as Array<{ name: string; status: string }>;
+  assert.equal(stages.find((s) => s.name === 'boot')?.status, 'PASS', 'the boot ran to the end on the second start');
   await assertNothingLeft(r);
 });
 
