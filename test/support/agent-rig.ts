@@ -10,7 +10,7 @@ import { darkroom } from '../../proto/darkroom.js';
 import { assertAuditIntact } from '../../coordinator/admin/audit.js';
 import type { CoordinatorOptions } from '../../coordinator/server/coordinator.js';
 import { OUTBOX_DIR_NAME } from '../../agent/daemon.js';
-import { createDemoRepository, DEMO_SERIES_DIR } from '../../maintainer/demo/project.js';
+import { createDemoRepository, DEMO_PROJECT_DIR, DEMO_SERIES_DIR } from '../../maintainer/demo/project.js';
 import { readHeader } from '../../shared/bundle/header.js';
 import type { Identity } from '../../shared/identity.js';
 import { verifySignedResultBytes } from '../../shared/result.js';
@@ -122,11 +122,19 @@ export async function assertNothingLeft(r: Pick<Rig, 'setup' | 'agents'>): Promi
   assert.deepEqual(await processesUnder(r.setup.dir), [], 'no agent or build process outlives the agent');
 }
 
-/** The lines the demo series adds or removes (12 characters or more): what must never leak. */
+/**
+ * The lines the demo series adds (12 characters or more) that the unpatched project does not hold:
+ * the plaintext that must not outlive a job.
+ */
 export async function demoPatchLines(): Promise<string[]> {
   const names = (await readdir(DEMO_SERIES_DIR)).filter((n) => n.endsWith('.patch'));
-  return (await Promise.all(names.map((n) => readFile(join(DEMO_SERIES_DIR, n), 'utf8')))).flatMap((text) => text.split('\n'))
-    .filter((l) => /^[+-][^+-]/.test(l)).map((l) => l.slice(1).trim()).filter((l) => l.length >= 12);
+  const added = (await Promise.all(names.map((n) => readFile(join(DEMO_SERIES_DIR, n), 'utf8')))).flatMap((text) => text.split('\n'))
+    .filter((l) => /^\+[^+]/.test(l)).map((l) => l.slice(1).trim()).filter((l) => l.length >= 12);
+  const base = await filesHolding(DEMO_PROJECT_DIR, added);
+  const baseText = (await Promise.all(base.map((path) => readFile(path, 'utf8')))).join('\n');
+  const secret = added.filter((line) => !baseText.includes(line));
+  assert.ok(secret.length > 5, 'the series adds lines the project does not have');
+  return secret;
 }
 
 /** Files below `dir` whose bytes contain any of `needles` (git's compressed objects never match). */
