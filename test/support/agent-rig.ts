@@ -40,7 +40,7 @@ export interface Rig {
 export interface RigOptions {
   stages?: Pick<AgentConfigOptions, 'build' | 'boot'>;
   /** The URL the agent is configured with (a proxy in front of the lab); the lab's own when absent. */
-  url?: (lab: Lab) => string;
+  url?: (lab: Lab) => string | Promise<string>;
   stateDir?: string;
   /** Added to the environment of `agent enroll` and `agent run`. */
   env?: Record<string, string>;
@@ -53,7 +53,7 @@ export async function rig(t: TestContext, options: RigOptions = {}): Promise<Rig
   const dir = await tempDir(t, 'dr-fault-');
   const repo = await createDemoRepository(join(dir, 'ringbuf'));
   const setup = await writeAgentConfig(dir, {
-    url: options.url?.(lab) ?? lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, name: AGENT, tree: repo.dir, hardwareClass: 'x86_64/Test/Box',
+    url: (await options.url?.(lab)) ?? lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, name: AGENT, tree: repo.dir, hardwareClass: 'x86_64/Test/Box',
     ...(options.stateDir ? { stateDir: options.stateDir } : {}), ...(options.stages ?? { build: SLOW_BUILD }),
   });
   const enrolled = await runCli(['agent', 'enroll', '--config', setup.config, '--token', issueToken(lab, 'agent', AGENT, ['demo'])], options.env);
