@@ -2,37 +2,21 @@
 // test (we run as root). Filled to the brim, the job's stages fail with ENOSPC: the result says
 // ERROR (infrastructure), never FAIL, and is stored; the coordinator retries; once space is freed a
 // retry passes, and every attempt's result arrived exactly once.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { agentLog } from '../support/agent-process.js';
 import { until } from '../support/demo-job.js';
+import { mountTmpfs } from '../support/tmpfs.js';
 import { assertNothingLeft, connected, FAULT_TEST_TIMEOUT_MS, LAB_OPTIONS, outboxFiles, rig, start } from '../support/agent-rig.js';
 
-const run = promisify(execFile);
 /** The state directory's file system: room for keys, outbox and results, not for a clone and a build. */
 const TMPFS_SIZE = '4m';
 /** Left free after filling: a signed result with its sealed logs fits, the patched tree does not. */
 const RESERVE_BYTES = 48 * 1024;
 /** Enough retries that one runs after the test frees space: on a full disk an attempt fails within milliseconds. */
 const ERROR_RETRIES = 100;
-
-/** A size-limited tmpfs on a fresh directory; unmounted and removed after the test. */
-async function mountTmpfs(t: TestContext): Promise<string> {
-  const parent = await mkdtemp(join(tmpdir(), 'dr-full-'));
-  const dir = join(parent, 'state');
-  await mkdir(dir);
-  await run('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_SIZE},mode=0700`, 'tmpfs', dir]);
-  t.after(async () => {
-    await run('umount', ['-l', dir]);
-    await rm(parent, { recursive: true, force: true });
-  });
-  return dir;
-}
 
 async function fill(dir: string): Promise<string> {
   const { bavail, bsize } = await statfs(dir);
@@ -42,7 +26,7 @@ async function fill(dir: string): Promise<string> {
 }
 
 test('a full state directory makes the job ERROR, not FAIL; it is retried and passes once space is freed', { timeout: FAULT_TEST_TIMEOUT_MS }, async (t) => {
-  const stateDir = await mountTmpfs(t);
+  const stateDir = await mountTmpfs(t, { size: TMPFS_SIZE, name: 'state' });
   const r = await rig(t, { stateDir, stages: { build: 'make' }, lab: { ...LAB_OPTIONS, policy: { ...LAB_OPTIONS.policy, errorRetries: ERROR_RETRIES } } });
   start(r);
   await connected(r);

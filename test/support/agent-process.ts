@@ -25,6 +25,8 @@ export interface AgentConfigOptions {
   boot?: string;
   /** The state directory; `<dir>/state` when absent. */
   stateDir?: string;
+  /** A memory-backed mount for job workspaces (`workspace.tmpfs`); below the state directory when absent. */
+  workspaceTmpfs?: string;
 }
 
 export async function writeAgentConfig(dir: string, o: AgentConfigOptions): Promise<AgentSetup> {
@@ -36,7 +38,7 @@ export async function writeAgentConfig(dir: string, o: AgentConfigOptions): Prom
   url: ${o.url}
   fingerprint: ${o.fingerprint}
 state_dir: ${JSON.stringify(stateDir)}
-name: ${o.name}
+${o.workspaceTmpfs ? `workspace:\n  tmpfs: ${JSON.stringify(o.workspaceTmpfs)}\n` : ''}name: ${o.name}
 hardware_class: ${JSON.stringify(o.hardwareClass ?? 'auto')}
 trees:
   ringbuf: ${JSON.stringify(o.tree)}

@@ -42,6 +42,7 @@ export interface RigOptions {
   /** The URL the agent is configured with (a proxy in front of the lab); the lab's own when absent. */
   url?: (lab: Lab) => string | Promise<string>;
   stateDir?: string;
+  workspaceTmpfs?: string;
   /** Added to the environment of `agent enroll` and `agent run`. */
   env?: Record<string, string>;
   lab?: CoordinatorOptions;
@@ -54,7 +55,7 @@ export async function rig(t: TestContext, options: RigOptions = {}): Promise<Rig
   const repo = await createDemoRepository(join(dir, 'ringbuf'));
   const setup = await writeAgentConfig(dir, {
     url: (await options.url?.(lab)) ?? lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, name: AGENT, tree: repo.dir, hardwareClass: 'x86_64/Test/Box',
-    ...(options.stateDir ? { stateDir: options.stateDir } : {}), ...(options.stages ?? { build: SLOW_BUILD }),
+    ...(options.stateDir ? { stateDir: options.stateDir } : {}), ...(options.workspaceTmpfs ? { workspaceTmpfs: options.workspaceTmpfs } : {}), ...(options.stages ?? { build: SLOW_BUILD }),
   });
   const enrolled = await runCli(['agent', 'enroll', '--config', setup.config, '--token', issueToken(lab, 'agent', AGENT, ['demo'])], options.env);
   assert.equal(enrolled.code, 0, enrolled.stderr);
@@ -78,12 +79,12 @@ export function connected(r: Pick<Rig, 'lab'>): Promise<true> {
   return until('the agent to connect', () => r.lab.coordinator.hub.registry.isConnected(AGENT), 30_000);
 }
 
-/** Waits until `command` runs below the agent's directory. */
-export function running(setup: AgentSetup, command: string) {
-  return until(`'${command}' to run`, async () => (await processesUnder(setup.dir)).find((p) => p.argv.join(' ').includes(command)), 60_000);
+/** Waits until `command` runs below the agent's directory (or `dir`, where its workspace lives). */
+export function running(setup: AgentSetup, command: string, dir = setup.dir) {
+  return until(`'${command}' to run`, async () => (await processesUnder(dir)).find((p) => p.argv.join(' ').includes(command)), 60_000);
 }
 
-export const buildRunning = (setup: AgentSetup) => running(setup, SLOW_BUILD);
+export const buildRunning = (setup: AgentSetup, dir = setup.dir) => running(setup, SLOW_BUILD, dir);
 
 export async function outboxFiles(setup: AgentSetup): Promise<string[]> {
   return (await readdir(join(setup.stateDir, OUTBOX_DIR_NAME)).catch(() => [] as string[])).filter((name) => name.endsWith('.result'));
