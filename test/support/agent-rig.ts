@@ -15,7 +15,7 @@ import { readHeader } from '../../shared/bundle/header.js';
 import type { Identity } from '../../shared/identity.js';
 import { verifySignedResultBytes } from '../../shared/result.js';
 import { tempDir } from './bundle-fixture.js';
-import { enrol, issueToken, startLab, type Lab } from './coordinator-lab.js';
+import { enrol, issueToken, startLab, type Lab, type LabAddress } from './coordinator-lab.js';
 import { submitDemo, until } from './demo-job.js';
 import { killHard, processesUnder, runCli, startAgent, writeAgentConfig, type AgentConfigOptions, type AgentSetup } from './agent-process.js';
 
@@ -91,7 +91,7 @@ export async function outboxFiles(setup: AgentSetup): Promise<string[]> {
 }
 
 /** The job is done, one result with `status` signed by the agent for the sealed bundle, and the chain holds. */
-export function assertOneSignedResult(r: Pick<Rig, 'lab'>, bundleId: string, status = 'PASS'): darkroom.v1.Result {
+export function assertOneSignedResult(r: { lab: LabAddress }, bundleId: string, status = 'PASS'): darkroom.v1.Result {
   const { lab } = r;
   const jobs = lab.admin((store) => store.jobs.byBundle(bundleId));
   assert.equal(jobs.length, 1);

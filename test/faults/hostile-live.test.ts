@@ -1,0 +1,114 @@
+// THREAT-MODEL 10 against a real `coordinator serve` process while a real agent process runs a job
+// through it: waves of a flood of unauthenticated connections over the cap that never speak
+// (slow-loris handshakes), oversized and garbage frames, and well-formed messages of the wrong kind
+// or for another agent's bundle on an authenticated session. Each
+// is refused with its code and logged; the agent's job completes with one result; the
+// coordinator's memory stays bounded.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { darkroom } from '../../proto/darkroom.js';
+import { createDemoRepository } from '../../maintainer/demo/project.js';
+import type { WireError } from '../../shared/wire/errors.js';
+import { MAX_FRAME_BYTES } from '../../shared/wire/frame.js';
+import { tempDir } from '../support/bundle-fixture.js';
+import { connectAs, declaration, enrol, issueToken } from '../support/coordinator-lab.js';
+import { startCoordinatorProcess, type CoordinatorProcess } from '../support/coordinator-process.js';
+import { submitDemo, until } from '../support/demo-job.js';
+import { killHard, runCli, startAgent, writeAgentConfig } from '../support/agent-process.js';
+import { assertOneSignedResult, DEMO_EMBARGO, FAULT_TEST_TIMEOUT_MS, SLOW_BUILD } from '../support/agent-rig.js';
+
+/** The listener's default cap on handshakes in progress (coordinator/server/listener.ts). */
+const MAX_UNAUTHENTICATED = 256;
+const FLOOD = MAX_UNAUTHENTICATED + 64;
+/** Attack waves while the job runs; each waits out the coordinator's handshake time-out. */
+const MAX_WAVES = 6;
+/** The coordinator's resident memory may grow by this much under attack (it idles near 80 MiB). */
+const RSS_GROWTH_LIMIT_BYTES = 160 * 1024 * 1024;
+
+const closeCode = (name: keyof typeof darkroom.v1.ErrorCode) => 4000 + darkroom.v1.ErrorCode[name];
+
+async function rssOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+/** Opens a raw WebSocket, sends `data` once open (if any), resolves with the close code. */
+function rawClose(url: string, data?: Buffer): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url, { maxPayload: MAX_FRAME_BYTES * 2 });
+    socket.on('open', () => data && socket.send(data));
+    socket.on('close', (code) => resolve(code));
+    socket.on('error', () => undefined);
+  });
+}
+
+/** One wave of WebSocket attacks: bad frames, then a flood over the cap; resolves with the close codes. */
+async function wave(lab: CoordinatorProcess): Promise<number[]> {
+  const { url } = lab.coordinator;
+  const bad = await Promise.all([rawClose(url, Buffer.alloc(64 * 1024, 1)), rawClose(url, Buffer.from('not a frame'))]);
+  const flood = await Promise.all(Array.from({ length: FLOOD }, () => rawClose(url)));
+  return [...bad, ...flood];
+}
+
+test('under waves of hostile connections a running agent completes its job and the coordinator stays bounded', { timeout: FAULT_TEST_TIMEOUT_MS }, async (t) => {
+  const lab = await startCoordinatorProcess(t);
+  const dir = await tempDir(t, 'dr-hostile-');
+  const repo = await createDemoRepository(join(dir, 'ringbuf'));
+  const setup = await writeAgentConfig(dir, { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, name: 'lab-1', tree: repo.dir, hardwareClass: 'x86_64/Test/Box', build: SLOW_BUILD });
+  assert.equal((await runCli(['agent', 'enroll', '--config', setup.config, '--token', issueToken(lab, 'agent', 'lab-1', ['demo'])])).code, 0);
+  const maintainer = (await enrol(lab, 'maintainer', issueToken(lab, 'maintainer', 'alice'))).identity;
+  const intruder = (await enrol(lab, 'agent', issueToken(lab, 'agent', 'intruder', ['demo']), declaration(['other']))).identity;
+  lab.admin((store) => store.write(() => store.embargoes.create({ name: DEMO_EMBARGO, testers: '@demo', maintainers: 'alice', until: new Date(Date.now() + 86_400_000).toISOString() }, { actor: 'admin:test', now: Date.now() })));
+  const agent = startAgent(setup);
+  t.after(() => killHard(agent));
+  await until('the agent to connect', () => lab.admin((store) => store.parties.byName('lab-1')!.connectedSince), 30_000);
+  const idleRss = await rssOf(lab.child.pid!);
+
+  const bundleId = await submitDemo(t, lab, { maintainer, agents: ['lab-1'] });
+  let peakRss = idleRss;
+  const sampler = setInterval(() => void rssOf(lab.child.pid!).then((rss) => (peakRss = Math.max(peakRss, rss)), () => undefined), 100);
+  t.after(() => clearInterval(sampler));
+  const codes: number[] = [];
+  let waves = 0;
+  const done = () => lab.admin((store) => store.jobs.byBundle(bundleId)[0]!.state === 'done');
+  while (waves < MAX_WAVES && (waves === 0 || !done())) {
+    codes.push(...await wave(lab));
+    waves++;
+  }
+
+  const { channel } = await connectAs(lab, intruder, 'agent');
+  t.after(() => channel.close());
+  await assert.rejects(channel.request({ uploadBegin: { header: Buffer.alloc(10), stanzas: [], payloadBytes: 1 } }), (error: WireError) => error.code === 'UNEXPECTED_MESSAGE');
+  await assert.rejects(channel.request({ bundleRequest: { bundleId, offset: 0, maxBytes: 1024 } }), (error: WireError) => error.code === 'NOT_AUTHORIZED');
+  assert.ok((await channel.request({ heartbeat: { sentAtMs: Date.now(), runningJobIds: [] } })).heartbeatAck, 'a refused request does not end a session');
+
+  await until('the job to finish', done, 120_000);
+  clearInterval(sampler);
+  const result = assertOneSignedResult({ lab }, bundleId);
+  assert.equal(darkroom.v1.Status[result.status], 'PASS', 'the agent connected throughout completed its job');
+  assert.ok(lab.admin((store) => store.parties.byName('lab-1')!.connectedSince), 'and is still connected');
+  t.diagnostic(`waves: ${waves}; refusals: ${JSON.stringify(tally(codes))}; RSS idle ${mib(idleRss)} MiB, peak ${mib(peakRss)} MiB`);
+  assert.ok(codes.filter((c) => c === closeCode('TOO_MANY_CONNECTIONS')).length >= waves * (FLOOD - MAX_UNAUTHENTICATED), 'the flood over the cap is refused at once');
+  assert.ok(codes.filter((c) => c === closeCode('HANDSHAKE_TIMEOUT')).length >= waves * MAX_UNAUTHENTICATED, 'silent handshakes up to the cap are closed at the time-out');
+  assert.ok(codes.includes(closeCode('FRAME_TOO_LARGE')) && codes.includes(closeCode('MALFORMED_FRAME')));
+  assert.ok(peakRss - idleRss < RSS_GROWTH_LIMIT_BYTES, `RSS grew by ${mib(peakRss - idleRss)} MiB`);
+  const log = await lab.logLines();
+  for (const msg of ['refused connection: too many handshakes in progress', 'handshake timed out', 'handshake refused', 'agent request refused']) {
+    assert.ok(log.some((line) => line.msg === msg), `the coordinator logs '${msg}'`);
+  }
+  assert.ok(lab.child.exitCode === null && lab.child.signalCode === null, 'the coordinator process is still up');
+});
+
+function tally(codes: number[]): Record<string, number> {
+  const names: Record<string, number> = {};
+  for (const code of codes) {
+    const name = darkroom.v1.ErrorCode[code - 4000] ?? String(code);
+    names[name] = (names[name] ?? 0) + 1;
+  }
+  return names;
+}
+
+const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
