@@ -12,7 +12,11 @@ import WebSocket from 'ws';
 import { darkroom } from '../../proto/darkroom.js';
 import { createDemoRepository } from '../../maintainer/demo/project.js';
 import type { WireError } from '../../shared/wire/errors.js';
-import { MAX_FRAME_BYTES } from '../../shared/wire/frame.js';
+import { nacl } from '../../shared/crypto/index.js';
+import { SOFTWARE } from '../../shared/version.js';
+import { decodeFrame, MAX_FRAME_BYTES, MAX_HANDSHAKE_FRAME_BYTES } from '../../shared/wire/frame.js';
+import { ClientHandshake } from '../../shared/wire/handshake.js';
+import { FUZZ_SEED_ENV, fuzzSeed, mutate, MUTATIONS, Prng } from '../support/fuzz.js';
 import { tempDir } from '../support/bundle-fixture.js';
 import { connectAs, declaration, enrol, issueToken } from '../support/coordinator-lab.js';
 import { startCoordinatorProcess, type CoordinatorProcess } from '../support/coordinator-process.js';
@@ -25,8 +29,13 @@ const MAX_UNAUTHENTICATED = 256;
 const FLOOD = MAX_UNAUTHENTICATED + 64;
 /** Attack waves while the job runs; each waits out the coordinator's handshake time-out. */
 const MAX_WAVES = 6;
+/** Mutated Hello frames sent to the live coordinator, one connection each. */
+const LIVE_MUTANTS = 300;
 /** The coordinator's resident memory may grow by this much under attack (it idles near 80 MiB). */
 const RSS_GROWTH_LIMIT_BYTES = 160 * 1024 * 1024;
+
+/** RFC 6455 close code 1009: the message exceeds the receiver's maximum (ws's maxPayload). */
+const WS_MESSAGE_TOO_BIG = 1009;
 
 const closeCode = (name: keyof typeof darkroom.v1.ErrorCode) => 4000 + darkroom.v1.ErrorCode[name];
 
@@ -84,6 +93,9 @@ test('under waves of hostile connections a running agent completes its job and t
   await assert.rejects(channel.request({ uploadBegin: { header: Buffer.alloc(10), stanzas: [], payloadBytes: 1 } }), (error: WireError) => error.code === 'UNEXPECTED_MESSAGE');
   await assert.rejects(channel.request({ bundleRequest: { bundleId, offset: 0, maxBytes: 1024 } }), (error: WireError) => error.code === 'NOT_AUTHORIZED');
   assert.ok((await channel.request({ heartbeat: { sentAtMs: Date.now(), runningJobIds: [] } })).heartbeatAck, 'a refused request does not end a session');
+  const closed = new Promise<number>((resolve) => channel.onClose((close) => resolve(close.code)));
+  channel.send({ bundleChunk: { bundleId, offset: 0, data: Buffer.alloc(MAX_FRAME_BYTES + 1024), last: true } });
+  assert.equal(await closed, WS_MESSAGE_TOO_BIG, 'an oversized frame after the handshake ends that session before it is buffered');
 
   await until('the job to finish', done, 120_000);
   clearInterval(sampler);
@@ -99,6 +111,7 @@ test('under waves of hostile connections a running agent completes its job and t
   for (const msg of ['refused connection: too many handshakes in progress', 'handshake timed out', 'handshake refused', 'agent request refused']) {
     assert.ok(log.some((line) => line.msg === msg), `the coordinator logs '${msg}'`);
   }
+  assert.ok(log.some((line) => line.msg === 'socket error' && /payload/i.test(String(line.err))), 'and the oversized frame');
   assert.ok(lab.child.exitCode === null && lab.child.signalCode === null, 'the coordinator process is still up');
 });
 
@@ -112,3 +125,46 @@ function tally(codes: number[]): Record<string, number> {
 }
 
 const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
+
+test('mutated handshakes sent to a coordinator process are each refused with a code; an enrolled agent still gets answers', { timeout: FAULT_TEST_TIMEOUT_MS }, async (t) => {
+  const lab = await startCoordinatorProcess(t);
+  const steady = (await enrol(lab, 'agent', issueToken(lab, 'agent', 'steady', ['demo']), declaration(['linux']))).identity;
+  const { channel } = await connectAs(lab, steady, 'agent');
+  t.after(() => channel.close());
+  const seed = fuzzSeed();
+  t.diagnostic(`${FUZZ_SEED_ENV}=${seed}`);
+  const rng = new Prng(seed);
+  const hello = new ClientHandshake({ nacl, identity: steady, role: darkroom.v1.Role.ROLE_AGENT, purpose: darkroom.v1.Purpose.PURPOSE_CONNECT, pinnedFingerprint: lab.coordinator.fingerprint, software: SOFTWARE }).hello();
+  const outcomes: Record<string, number> = {};
+  for (let i = 0; i < LIVE_MUTANTS; i++) {
+    const outcome = await firstAnswer(lab.coordinator.url, mutate(hello, rng.pick(MUTATIONS), rng));
+    assert.ok(outcome === 'challenge' || outcome.startsWith('refused '), `mutant ${i} got ${outcome} (${FUZZ_SEED_ENV}=${seed})`);
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+  }
+  t.diagnostic(JSON.stringify(outcomes));
+  assert.ok((await channel.request({ heartbeat: { sentAtMs: Date.now(), runningJobIds: [] } })).heartbeatAck, 'the enrolled agent is unharmed');
+  assert.ok(lab.child.exitCode === null && lab.child.signalCode === null, 'the coordinator process is still up');
+});
+
+/** Sends one first frame on a new socket: 'challenge' when the coordinator answers with one, else 'refused CODE'. */
+function firstAnswer(url: string, frame: Uint8Array): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url);
+    socket.on('open', () => socket.send(frame));
+    socket.on('message', (data: Buffer) => {
+      const challenge = (() => {
+        try {
+          return decodeFrame(data, MAX_HANDSHAKE_FRAME_BYTES).challenge;
+        } catch {
+          return null;
+        }
+      })();
+      if (challenge) {
+        socket.terminate();
+        resolve('challenge');
+      }
+    });
+    socket.on('close', (code) => resolve(code >= 4000 ? `refused ${darkroom.v1.ErrorCode[code - 4000]}` : `closed ${code}`));
+    socket.on('error', () => undefined);
+  });
+}
