@@ -11,7 +11,7 @@ import { silentLogger } from '../../shared/log.js';
 import { connect, type Connected } from '../../transport/connect.js';
 import { tempDir } from './bundle-fixture.js';
 
-export interface Lab {
+export interface Lab extends LabAddress {
   dataDir: string;
   coordinator: RunningCoordinator;
   /** Runs `fn` against the database from another connection, like an admin command. */
@@ -23,6 +23,8 @@ export interface LabAddress {
   dataDir: string;
   coordinator: Pick<RunningCoordinator, 'url' | 'fingerprint'>;
   admin<T>(fn: (store: Store) => T): T;
+  /** The certificate clients trust when the lab serves wss:// with a self-signed one. */
+  ca?: Buffer;
 }
 
 /** Opens the store of `dataDir` for one admin action, as the CLI does, and closes it. */
@@ -61,7 +63,7 @@ export async function startLab(t: TestContext, options: CoordinatorOptions = {})
   const dataDir = join(await tempDir(t, 'dr-lab-'), 'coordinator');
   await initCoordinator(dataDir);
   const coordinator = await startCoordinator(dataDir, { port: 0, logger: silentLogger, ...options });
-  const lab: Lab = { dataDir, coordinator, admin: adminOf(dataDir) };
+  const lab: Lab = { dataDir, coordinator, admin: adminOf(dataDir), ...(options.tls ? { ca: options.tls.cert } : {}) };
   t.after(() => closeOnce(lab.coordinator));
   return lab;
 }
@@ -84,7 +86,7 @@ export function declaration(trees: string[], options: { hardwareClass?: string; 
 }
 
 export async function connectAs(lab: LabAddress, identity: Identity, role: keyof typeof ROLE, purpose = darkroom.v1.Purpose.PURPOSE_CONNECT): Promise<Connected> {
-  return connect({ url: lab.coordinator.url, identity, role: ROLE[role], purpose, fingerprint: lab.coordinator.fingerprint, logger: silentLogger });
+  return connect({ url: lab.coordinator.url, identity, role: ROLE[role], purpose, fingerprint: lab.coordinator.fingerprint, logger: silentLogger, ...(lab.ca ? { ca: lab.ca } : {}) });
 }
 
 /** Enrols a fresh identity over the wire; returns it with the EnrollResult. */
