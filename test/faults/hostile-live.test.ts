@@ -1,6 +1,6 @@
 // THREAT-MODEL 10 against a real `coordinator serve` process while a real agent process runs a job
-// through it: waves of a flood of unauthenticated connections over the cap that never speak
-// (slow-loris handshakes), oversized and garbage frames, and well-formed messages of the wrong kind
+// through it: slow-loris TCP connections that never finish their upgrade, waves of a flood of
+// unauthenticated connections over the cap that never speak, oversized and garbage frames, and well-formed messages of the wrong kind
 // or for another agent's bundle on an authenticated session. Each
 // is refused with its code and logged; the agent's job completes with one result; the
 // coordinator's memory stays bounded.
@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { connect as tcpConnect } from 'node:net';
 import WebSocket from 'ws';
 import { darkroom } from '../../proto/darkroom.js';
 import { createDemoRepository } from '../../maintainer/demo/project.js';
@@ -29,6 +30,9 @@ const MAX_UNAUTHENTICATED = 256;
 const FLOOD = MAX_UNAUTHENTICATED + 64;
 /** Attack waves while the job runs; each waits out the coordinator's handshake time-out. */
 const MAX_WAVES = 6;
+/** TCP connections dripping an upgrade request, each closed at the coordinator's handshake time-out. */
+const SLOW_LORIS = 32;
+const SLOW_LORIS_PATIENCE_MS = 60_000;
 /** Mutated Hello frames sent to the live coordinator, one connection each. */
 const LIVE_MUTANTS = 300;
 /** The coordinator's resident memory may grow by this much under attack (it idles near 80 MiB). */
@@ -51,6 +55,21 @@ function rawClose(url: string, data?: Buffer): Promise<number> {
     socket.on('open', () => data && socket.send(data));
     socket.on('close', (code) => resolve(code));
     socket.on('error', () => undefined);
+  });
+}
+
+/** A TCP connection that drips an HTTP upgrade request and never finishes it; resolves when closed. */
+function slowLoris(port: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect(port, '127.0.0.1');
+    const request = Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n');
+    let sent = 0;
+    const drip = setInterval(() => socket.write(sent < request.length ? request.subarray(sent, ++sent) : 'X-Slow: yes\r\n'), 200);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearInterval(drip);
+      resolve();
+    });
   });
 }
 
@@ -80,6 +99,8 @@ test('under waves of hostile connections a running agent completes its job and t
   let peakRss = idleRss;
   const sampler = setInterval(() => void rssOf(lab.child.pid!).then((rss) => (peakRss = Math.max(peakRss, rss)), () => undefined), 100);
   t.after(() => clearInterval(sampler));
+  let lorisOpen = SLOW_LORIS;
+  for (let i = 0; i < SLOW_LORIS; i++) void slowLoris(lab.coordinator.port).then(() => lorisOpen--);
   const codes: number[] = [];
   let waves = 0;
   const done = () => lab.admin((store) => store.jobs.byBundle(bundleId)[0]!.state === 'done');
@@ -106,9 +127,10 @@ test('under waves of hostile connections a running agent completes its job and t
   assert.ok(codes.filter((c) => c === closeCode('TOO_MANY_CONNECTIONS')).length >= waves * (FLOOD - MAX_UNAUTHENTICATED), 'the flood over the cap is refused at once');
   assert.ok(codes.filter((c) => c === closeCode('HANDSHAKE_TIMEOUT')).length >= waves * MAX_UNAUTHENTICATED, 'silent handshakes up to the cap are closed at the time-out');
   assert.ok(codes.includes(closeCode('FRAME_TOO_LARGE')) && codes.includes(closeCode('MALFORMED_FRAME')));
+  await until('the coordinator to close every slow-loris socket', () => lorisOpen === 0, SLOW_LORIS_PATIENCE_MS);
   assert.ok(peakRss - idleRss < RSS_GROWTH_LIMIT_BYTES, `RSS grew by ${mib(peakRss - idleRss)} MiB`);
   const log = await lab.logLines();
-  for (const msg of ['refused connection: too many handshakes in progress', 'handshake timed out', 'handshake refused', 'agent request refused']) {
+  for (const msg of ['closing a connection that sent no complete WebSocket upgrade in time', 'refused connection: too many handshakes in progress', 'handshake timed out', 'handshake refused', 'agent request refused']) {
     assert.ok(log.some((line) => line.msg === msg), `the coordinator logs '${msg}'`);
   }
   assert.ok(log.some((line) => line.msg === 'socket error' && /payload/i.test(String(line.err))), 'and the oversized frame');
