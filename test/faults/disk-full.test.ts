@@ -6,10 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { darkroom } from '../../proto/darkroom.js';
+import { verifySignedResultBytes } from '../../shared/result.js';
 import { agentLog } from '../support/agent-process.js';
 import { until } from '../support/demo-job.js';
 import { mountTmpfs } from '../support/tmpfs.js';
-import { assertNothingLeft, connected, FAULT_TEST_TIMEOUT_MS, LAB_OPTIONS, outboxFiles, rig, start } from '../support/agent-rig.js';
+import { AGENT, assertNothingLeft, connected, FAULT_TEST_TIMEOUT_MS, LAB_OPTIONS, outboxFiles, rig, start } from '../support/agent-rig.js';
 
 /** The state directory's file system: room for keys, outbox and results, not for a clone and a build. */
 const TMPFS_SIZE = '4m';
@@ -41,8 +43,10 @@ test('a full state directory makes the job ERROR, not FAIL; it is retried and pa
   const results = r.lab.admin((store) => store.results.byBundle(bundleId));
   t.diagnostic(`attempts: ${results.map((result) => `${result.attempt} ${result.status}`).join(', ')}`);
   assert.equal(first.status, 'ERROR', 'a full disk is the machine\'s fault');
-  const reasons = (first.stages as Array<{ name: string; status: string }>).filter((s) => s.status === 'ERROR');
-  assert.ok(reasons.length > 0, 'a stage says ERROR');
+  const agentKey = r.lab.admin((store) => store.parties.byName(AGENT)!.signKey);
+  const signed = verifySignedResultBytes(first.signed, agentKey).result;
+  const failed = signed.stages.find((s) => s.status === darkroom.v1.Status.ERROR);
+  assert.match(failed?.reason ?? '', /disk space|ENOSPC|No space left/, `the ERROR stage (${failed?.name}) says the disk is full`);
   assert.equal(results.filter((result) => result.status === 'FAIL').length, 0, 'never FAIL');
   assert.deepEqual(results.map((result) => result.attempt), results.map((_, i) => i + 1), 'each attempt\'s result stored once, none lost');
   assert.equal(job.status, 'PASS', 'a retry after space was freed passes');
