@@ -13,6 +13,13 @@ const TREES = ['t1', 't2', 't3', 't4', 't5'];
 const JOBS = AGENTS * TREES.length;
 const TEST_TIMEOUT_MS = 180_000;
 
+/** Both coordinator runs started listening and logged no error, though the first was killed. */
+async function assertCleanRestart(lab: CoordinatorProcess): Promise<void> {
+  const lines = await lab.logLines();
+  assert.equal(lines.filter((line) => line.msg === 'coordinator listening').length, 2);
+  assert.deepEqual(lines.filter((line) => (line.level as number) >= 50).map((line) => line.msg), [], 'no error was logged');
+}
+
 /** Every job of the bundle is done with one stored result, signed and bound to it; the chain holds. */
 function assertExactlyOnce(lab: CoordinatorProcess, fleet: Fleet, bundleId: string): void {
   const jobs = lab.admin((store) => store.jobs.byBundle(bundleId));
@@ -53,6 +60,7 @@ test('a coordinator killed with SIGKILL while offering a bundle loses no job aft
   for (const agent of fleet.agents) agent.submit({ all: true });
   await until('every result acknowledged', () => fleet.agents.every((agent) => agent.acks.size === agent.offers.size), 60_000);
   assertExactlyOnce(lab, fleet, bundleId);
+  await assertCleanRestart(lab);
 });
 
 test('a coordinator killed with SIGKILL during a burst of results keeps every acknowledged one and counts each once', { timeout: TEST_TIMEOUT_MS }, async (t) => {
@@ -80,6 +88,7 @@ test('a coordinator killed with SIGKILL during a burst of results keeps every ac
     assert.ok(agent.acks.get(jobId)!.duplicates >= 1, `the resent result of ${jobId} is acknowledged as a duplicate`);
   }
   assertExactlyOnce(lab, fleet, bundleId);
+  await assertCleanRestart(lab);
   const lines = await lab.logLines();
   const accepted = lines.filter((line) => line.msg === 'result received' && line.outcome === 'accepted');
   assert.equal(new Set(accepted.map((line) => line.jobId)).size, accepted.length, 'the log shows no job accepted twice across both runs');
