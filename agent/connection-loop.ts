@@ -1,6 +1,6 @@
 // The agent's long-running connection: connect outbound (works behind NAT), run a session until
-// the connection ends, back off with jitter, and go again until stopped. Errors that no retry can
-// fix (the coordinator says this agent is revoked or unknown, or an impostor answers) stop it.
+// the connection ends, back off with jitter, and go again until stopped. Only the refusals in
+// UNRECOVERABLE stop it; everything else (a restart, a network cut, a full coordinator) is retried.
 import { darkroom } from '../proto/darkroom.js';
 import { messageOf } from '../shared/errors.js';
 import type { Identity } from '../shared/identity.js';
@@ -10,12 +10,16 @@ import { connect } from '../transport/connect.js';
 import type { Channel } from '../transport/channel.js';
 import { Backoff } from './backoff.js';
 
-/** Refusals after which reconnecting cannot help: a person has to act. */
-const UNRECOVERABLE: ReadonlySet<WireErrorCode> = new Set<WireErrorCode>([
-  'REVOKED', // the coordinator's operator revoked this agent
-  'UNKNOWN_PARTY', // this key was never enrolled (or the database was replaced)
-  'HANDSHAKE_FAILED', // an impostor or a re-keyed coordinator: the pin does not match
-  'UNSUPPORTED_VERSION', // one side must be upgraded
+/**
+ * The refusals after which reconnecting cannot help and a person has to act, with the reason.
+ * Every other error is transient: CONNECTION_LOST (the coordinator restarting, a network cut, a
+ * socket closed mid-handshake), HANDSHAKE_TIMEOUT, TOO_MANY_CONNECTIONS, OVERLOADED, INTERNAL.
+ */
+const UNRECOVERABLE: ReadonlyMap<WireErrorCode, string> = new Map<WireErrorCode, string>([
+  ['REVOKED', 'the coordinator\'s operator revoked this agent'],
+  ['UNKNOWN_PARTY', 'this key was never enrolled, or the coordinator\'s database was replaced'],
+  ['HANDSHAKE_FAILED', 'the coordinator could not prove the pinned key: an impostor, or a re-keyed coordinator'],
+  ['UNSUPPORTED_VERSION', 'the agent and the coordinator speak different protocol versions: upgrade one side'],
 ]);
 
 export interface ConnectionLoopOptions {
@@ -48,8 +52,9 @@ export async function runConnectionLoop(options: ConnectionLoopOptions): Promise
         channel.close(1000, 'session ended');
       }
     } catch (error) {
-      if (error instanceof WireError && UNRECOVERABLE.has(error.code) && !isNetworkFailure(error)) {
-        logger.error({ code: error.code, err: error.message }, 'coordinator refused this agent; not retrying');
+      const why = error instanceof WireError ? UNRECOVERABLE.get(error.code) : undefined;
+      if (why) {
+        logger.error({ code: (error as WireError).code, err: messageOf(error), why }, 'coordinator refused this agent; not retrying');
         throw error;
       }
       const wait = backoff.next();
@@ -61,12 +66,6 @@ export async function runConnectionLoop(options: ConnectionLoopOptions): Promise
     if (!signal.aborted) logger.warn({ retryInMs: wait }, `connection closed; will try again in ${wait} ms`);
     await sleep(wait, signal);
   }
-}
-
-/** A socket that could not reach the coordinator (ECONNREFUSED while it restarts, …): always retried. */
-function isNetworkFailure(error: WireError): boolean {
-  const cause = error.cause as NodeJS.ErrnoException | undefined;
-  return typeof cause?.code === 'string' && typeof cause.syscall === 'string';
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

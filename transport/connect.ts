@@ -38,7 +38,8 @@ export interface Connected {
 
 /**
  * Connects and authenticates both ways. Rejects with a WireError: HANDSHAKE_FAILED for an
- * impostor, the server's own code (UNKNOWN_PARTY, REVOKED, …) when it refuses us.
+ * impostor, the server's own code (UNKNOWN_PARTY, REVOKED, …) when it refuses us, and
+ * CONNECTION_LOST when the socket fails or closes without a refusal (a restart, a network cut).
  */
 export function connect(options: ConnectOptions): Promise<Connected> {
   const nacl = options.nacl ?? defaultNacl;
@@ -53,11 +54,11 @@ export function connect(options: ConnectOptions): Promise<Connected> {
       clearTimeout(timer);
       socket.removeAllListeners('message');
       socket.terminate();
-      reject(error instanceof WireError ? error : new WireError('HANDSHAKE_FAILED', `Cannot connect to ${options.url}: ${messageOf(error)}`, { cause: error }));
+      reject(error instanceof WireError ? error : new WireError('CONNECTION_LOST', `Cannot connect to ${options.url}: ${messageOf(error)}`, { cause: error }));
     };
     socket.once('open', () => socket.send(handshake.hello()));
     socket.on('error', fail);
-    socket.on('close', (code, reason) => fail(code >= 4000 ? WireError.fromProto({ code: code - 4000, message: reason.toString() }) : new WireError('HANDSHAKE_FAILED', `Coordinator closed the connection during the handshake (${code} ${reason.toString()})`)));
+    socket.on('close', (code, reason) => fail(code >= 4000 ? WireError.fromProto({ code: code - 4000, message: reason.toString() }) : new WireError('CONNECTION_LOST', `Coordinator closed the connection during the handshake (${code} ${reason.toString() || 'no reason'}): it may be restarting; retry`)));
     socket.on('message', (data: Buffer) => {
       try {
         if (step === 'challenge') {
@@ -75,7 +76,7 @@ export function connect(options: ConnectOptions): Promise<Connected> {
         if (!envelope.welcome) throw new WireError('UNEXPECTED_MESSAGE', `Expected Welcome, got '${envelope.body}'`);
         finish(envelope.welcome as darkroom.v1.Welcome);
       } catch (error) {
-        fail(error);
+        fail(error instanceof WireError ? error : new WireError('HANDSHAKE_FAILED', `Handshake with ${options.url} failed: ${messageOf(error)}`, { cause: error }));
       }
     });
     const finish = (welcome: darkroom.v1.Welcome | null) => {

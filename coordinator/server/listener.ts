@@ -2,7 +2,8 @@
 // runs the server side of the handshake, then hands an authenticated channel to the session layer.
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Nacl } from '../../shared/crypto/index.js';
 import { messageOf } from '../../shared/errors.js';
@@ -58,6 +59,7 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
   http.on('request', (_request, response) => {
     response.writeHead(426, { 'content-type': 'text/plain' }).end('Darkroom coordinator: connect with a Darkroom client over WebSocket\n');
   });
+  closeSlowUpgrades(http, { timeoutMs: limits.handshakeTimeoutMs, tls: Boolean(options.tls) }, logger);
   const wss = new WebSocketServer({ server: http, maxPayload: limits.maxFrameBytes, perMessageDeflate: false, clientTracking: true });
   let unauthenticated = 0;
 
@@ -136,6 +138,25 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
       http.closeAllConnections();
     }),
   };
+}
+
+/**
+ * Closes a connection that has not completed its WebSocket upgrade within `timeoutMs`. Node's own
+ * headersTimeout is only checked every 30 s, and was seen not to close dozens of sockets dripping
+ * header bytes at all (slow-loris before the WebSocket handshake even starts). With TLS the clock
+ * starts once the TLS handshake is done (the socket the upgrade arrives on).
+ */
+function closeSlowUpgrades(http: HttpServer, options: { timeoutMs: number; tls: boolean }, logger: Logger): void {
+  const timers = new WeakMap<Duplex, NodeJS.Timeout>();
+  http.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+    const timer = setTimeout(() => {
+      logger.warn({ remote: `${socket.remoteAddress}:${socket.remotePort}` }, 'closing a connection that sent no complete WebSocket upgrade in time');
+      socket.destroy();
+    }, options.timeoutMs);
+    timers.set(socket, timer);
+    socket.once('close', () => clearTimeout(timer));
+  });
+  http.on('upgrade', (_request, socket: Duplex) => clearTimeout(timers.get(socket)));
 }
 
 /** Sends a plaintext refusal (no session exists yet) and closes with the matching code. */

@@ -32,6 +32,10 @@ export interface AgentConfigOptions {
   boot?: Record<string, string>;
   /** Default: the demo project's `unit` (TAP) and `stress` (KTAP) workloads. */
   workloads?: AgentWorkload[];
+  /** The state directory; `<dir>/state` when absent. */
+  stateDir?: string;
+  /** A memory-backed mount for job workspaces (`workspace.tmpfs`); below the state directory when absent. */
+  workspaceTmpfs?: string;
 }
 
 const yamlMapping = (entries: Record<string, string>, indent: string) => Object.entries(entries).map(([key, value]) => `${indent}${key}: ${JSON.stringify(value)}\n`).join('');
@@ -40,12 +44,12 @@ export async function writeAgentConfig(dir: string, o: AgentConfigOptions): Prom
   const unit = o.failingUnit ? 'RINGBUF_PAGE_SIZE=65536 make check' : 'make check';
   const workloads = o.workloads ?? [{ name: 'unit', command: unit, format: 'tap', timeout: '2m' }, { name: 'stress', command: 'make ktap', format: 'ktap', timeout: '2m' }];
   const config = join(dir, 'agent.yaml');
-  const stateDir = join(dir, 'state');
+  const stateDir = o.stateDir ?? join(dir, 'state');
   await writeFile(config, `coordinator:
   url: ${o.url}
   fingerprint: ${o.fingerprint}
 state_dir: ${JSON.stringify(stateDir)}
-name: ${o.name}
+${o.workspaceTmpfs ? `workspace:\n  tmpfs: ${JSON.stringify(o.workspaceTmpfs)}\n` : ''}name: ${o.name}
 hardware_class: ${JSON.stringify(o.hardwareClass ?? 'auto')}
 trees:
   ringbuf: ${JSON.stringify(o.tree)}
@@ -71,11 +75,17 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
   });
 }
 
-/** Starts `darkroom agent run`; its JSON log (debug level unless `logLevel`) goes to `<dir>/agent.log`. */
-export function startAgent(setup: AgentSetup, options: { logLevel?: string } = {}): ChildProcess {
-  const child = spawn(process.execPath, [CLI, 'agent', 'run', '--config', setup.config], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DARKROOM_LOG_LEVEL: options.logLevel ?? 'debug' } });
+/** Starts `darkroom agent run`; its JSON log (debug level unless `logLevel`) goes to `<dir>/agent.log`. `env` adds to the environment. */
+export function startAgent(setup: AgentSetup, options: { logLevel?: string; env?: Record<string, string> } = {}): ChildProcess {
+  const child = spawn(process.execPath, [CLI, 'agent', 'run', '--config', setup.config], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DARKROOM_LOG_LEVEL: options.logLevel ?? 'debug', ...options.env } });
   child.stderr!.pipe(createWriteStream(join(setup.dir, 'agent.log'), { flags: 'a' }));
   return child;
+}
+
+/** The JSON lines the agent has logged so far. */
+export async function agentLog(setup: AgentSetup): Promise<Array<Record<string, unknown>>> {
+  const text = await readFile(join(setup.dir, 'agent.log'), 'utf8').catch(() => '');
+  return text.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 /** Kills the process with SIGKILL, as a power cut or the OOM killer would, and waits until it is gone. */

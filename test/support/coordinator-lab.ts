@@ -11,11 +11,32 @@ import { silentLogger } from '../../shared/log.js';
 import { connect, type Connected } from '../../transport/connect.js';
 import { tempDir } from './bundle-fixture.js';
 
-export interface Lab {
+export interface Lab extends LabAddress {
   dataDir: string;
   coordinator: RunningCoordinator;
   /** Runs `fn` against the database from another connection, like an admin command. */
   admin<T>(fn: (store: Store) => T): T;
+}
+
+/** What the client helpers need of a lab: its data, its address and pin; in this process or not. */
+export interface LabAddress {
+  dataDir: string;
+  coordinator: Pick<RunningCoordinator, 'url' | 'fingerprint'>;
+  admin<T>(fn: (store: Store) => T): T;
+  /** The certificate clients trust when the lab serves wss:// with a self-signed one. */
+  ca?: Buffer;
+}
+
+/** Opens the store of `dataDir` for one admin action, as the CLI does, and closes it. */
+export function adminOf(dataDir: string): LabAddress['admin'] {
+  return (fn) => {
+    const store = Store.open(dataDir);
+    try {
+      return fn(store);
+    } finally {
+      store.close();
+    }
+  };
 }
 
 /** Closes the lab's coordinator, as a crash or an operator would; closing twice is harmless. */
@@ -42,23 +63,12 @@ export async function startLab(t: TestContext, options: CoordinatorOptions = {})
   const dataDir = join(await tempDir(t, 'dr-lab-'), 'coordinator');
   await initCoordinator(dataDir);
   const coordinator = await startCoordinator(dataDir, { port: 0, logger: silentLogger, ...options });
-  const lab: Lab = {
-    dataDir,
-    coordinator,
-    admin: (fn) => {
-      const store = Store.open(dataDir);
-      try {
-        return fn(store);
-      } finally {
-        store.close();
-      }
-    },
-  };
+  const lab: Lab = { dataDir, coordinator, admin: adminOf(dataDir), ...(options.tls ? { ca: options.tls.cert } : {}) };
   t.after(() => closeOnce(lab.coordinator));
   return lab;
 }
 
-export function issueToken(lab: Lab, role: 'agent' | 'maintainer', name: string, groups: string[] = []): string {
+export function issueToken(lab: LabAddress, role: 'agent' | 'maintainer', name: string, groups: string[] = []): string {
   return lab.admin((store) => store.write(() => store.tokens.issue({ role, name, groups, contact: `${name} <${name}@example.org>`, ttlMs: 3_600_000 }, Date.now())).token);
 }
 
@@ -75,12 +85,12 @@ export function declaration(trees: string[], options: { hardwareClass?: string; 
   };
 }
 
-export async function connectAs(lab: Lab, identity: Identity, role: keyof typeof ROLE, purpose = darkroom.v1.Purpose.PURPOSE_CONNECT): Promise<Connected> {
-  return connect({ url: lab.coordinator.url, identity, role: ROLE[role], purpose, fingerprint: lab.coordinator.fingerprint, logger: silentLogger });
+export async function connectAs(lab: LabAddress, identity: Identity, role: keyof typeof ROLE, purpose = darkroom.v1.Purpose.PURPOSE_CONNECT): Promise<Connected> {
+  return connect({ url: lab.coordinator.url, identity, role: ROLE[role], purpose, fingerprint: lab.coordinator.fingerprint, logger: silentLogger, ...(lab.ca ? { ca: lab.ca } : {}) });
 }
 
 /** Enrols a fresh identity over the wire; returns it with the EnrollResult. */
-export async function enrol(lab: Lab, role: keyof typeof ROLE, token: string, decl?: darkroom.v1.AgentDeclaration.$Properties): Promise<{ identity: Identity; result: darkroom.v1.EnrollResult }> {
+export async function enrol(lab: LabAddress, role: keyof typeof ROLE, token: string, decl?: darkroom.v1.AgentDeclaration.$Properties): Promise<{ identity: Identity; result: darkroom.v1.EnrollResult }> {
   const identity = generateIdentity();
   const { channel } = await connectAs(lab, identity, role, darkroom.v1.Purpose.PURPOSE_ENROLL);
   try {

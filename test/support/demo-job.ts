@@ -7,7 +7,7 @@ import { DEMO_SERIES_DIR, readSeriesBase } from '../../maintainer/demo/project.j
 import { readContainerFile, sealBundle } from '../../shared/bundle/index.js';
 import type { Identity } from '../../shared/identity.js';
 import { tempDir } from './bundle-fixture.js';
-import type { Lab } from './coordinator-lab.js';
+import type { LabAddress } from './coordinator-lab.js';
 
 /** How often `until` looks again. */
 const POLL_MS = 100;
@@ -24,7 +24,7 @@ export async function until<T>(what: string, fn: () => T | undefined | null | fa
 }
 
 /** Seals the demo series for `agents` (signed by 'alice') and accepts it; resolves with its bundle id. */
-export async function submitDemo(t: TestContext, lab: Lab, options: { maintainer: Identity; agents: string[] }): Promise<string> {
+export async function submitDemo(t: TestContext, lab: LabAddress, options: { maintainer: Identity; agents: string[] }): Promise<string> {
   const { maintainer, agents } = options;
   const names = (await readdir(DEMO_SERIES_DIR)).filter((n) => n.endsWith('.patch')).sort();
   const recipients = lab.admin((store) => agents.map((name) => store.parties.byName(name)!.boxKey));
