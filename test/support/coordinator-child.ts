@@ -39,10 +39,11 @@ function ended(child: ChildProcess): Promise<void> {
 /**
  * Starts the coordinator on 127.0.0.1:`port` (0 picks one) with its JSON log appended to
  * DATA/../coordinator.log. The shell raises the soft open-file limit to the hard one first.
+ * `nodeArgs` go to node itself, e.g. ['--cpu-prof'] to profile the coordinator.
  */
-export async function startCoordinatorChild(dataDir: string, options: { port: number; logLevel?: string }): Promise<CoordinatorChild> {
+export async function startCoordinatorChild(dataDir: string, options: { port: number; logLevel?: string; nodeArgs?: string[] }): Promise<CoordinatorChild> {
   const command = `ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`;
-  const child = spawn('sh', ['-c', command, process.execPath, CLI, 'coordinator', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${options.port}`], {
+  const child = spawn('sh', ['-c', command, process.execPath, ...(options.nodeArgs ?? []), CLI, 'coordinator', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${options.port}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, DARKROOM_LOG_LEVEL: options.logLevel ?? 'info' },
   });

@@ -22,7 +22,7 @@ function send(reply: HostReply): void {
 function status(): HostStatus {
   const s: HostStatus = {
     agents: agents.length, connected: 0, offeredAgents: 0, jobs: 0, offers: 0, signed: 0, held: 0, resultsSent: 0, acked: 0, duplicateAcks: 0,
-    connects: 0, connectFailures: 0, lastFirstOfferAt: null, firstSentAt: null, lastAckAt: null, errors: [],
+    connects: 0, connectFailures: 0, lastFirstOfferAt: null, offerEnvelopeBytes: 0, firstSentAt: null, lastAckAt: null, errors: [],
     plainOpen: plain.filter((p) => p.socket.readyState === WebSocket.OPEN).length, plainReceived: 0, plainLastAt: null,
   };
   for (const agent of agents) {
@@ -32,6 +32,7 @@ function status(): HostStatus {
       s.offeredAgents++;
       s.lastFirstOfferAt = Math.max(s.lastFirstOfferAt ?? 0, c.firstOfferAt);
     }
+    s.offerEnvelopeBytes = Math.max(s.offerEnvelopeBytes, c.offerEnvelopeBytes);
     s.jobs += c.jobs;
     s.offers += c.offers;
     s.signed += c.signed;

@@ -39,6 +39,8 @@ export interface LightCounters {
   /** Distinct (job, attempt) pairs offered. */
   jobs: number;
   firstOfferAt: number | null;
+  /** Encoded size of the last JobOffer envelope received (the sealed frame's plaintext). */
+  offerEnvelopeBytes: number;
   signed: number;
   resultsSent: number;
   acked: number;
@@ -66,7 +68,7 @@ const keyOf = (jobId: string, attempt: number) => `${jobId}.${attempt}`;
 
 export class LightAgent {
   readonly identity: Identity = generateIdentity();
-  readonly counters: LightCounters = { offers: 0, jobs: 0, firstOfferAt: null, signed: 0, resultsSent: 0, acked: 0, duplicateAcks: 0, firstSentAt: null, lastAckAt: null, connects: 0, connectFailures: 0, errors: [] };
+  readonly counters: LightCounters = { offers: 0, jobs: 0, firstOfferAt: null, offerEnvelopeBytes: 0, signed: 0, resultsSent: 0, acked: 0, duplicateAcks: 0, firstSentAt: null, lastAckAt: null, connects: 0, connectFailures: 0, errors: [] };
   name = '';
   /** Signed results not yet acknowledged, by job and attempt: resent on every connect. */
   readonly #unacked = new Map<string, darkroom.v1.SignedResult>();
@@ -171,6 +173,7 @@ export class LightAgent {
   #receive(envelope: darkroom.v1.Envelope, channel: Channel): void {
     switch (envelope.body) {
       case 'jobOffer':
+        this.counters.offerEnvelopeBytes = darkroom.v1.Envelope.encode(envelope).finish().length;
         this.#offer(envelope.jobOffer as darkroom.v1.JobOffer, channel);
         return;
       case 'resultAck': {

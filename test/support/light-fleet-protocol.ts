@@ -29,6 +29,8 @@ export interface HostStatus {
   connectFailures: number;
   /** The latest of the agents' first offers since the reset. */
   lastFirstOfferAt: number | null;
+  /** The largest JobOffer envelope an agent received, encoded. */
+  offerEnvelopeBytes: number;
   firstSentAt: number | null;
   lastAckAt: number | null;
   errors: string[];

@@ -27,6 +27,7 @@ function sum(statuses: readonly HostStatus[]): FleetStatus {
   pick('firstSentAt', Math.min);
   pick('lastAckAt', Math.max);
   pick('plainLastAt', Math.max);
+  total.offerEnvelopeBytes = Math.max(0, ...statuses.map((s) => s.offerEnvelopeBytes));
   total.errors = statuses.flatMap((s) => s.errors).slice(0, 10);
   return total;
 }

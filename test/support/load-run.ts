@@ -33,6 +33,8 @@ export interface LoadOptions {
   concurrency: number;
   /** The coordinator's log level (its logs go to DIR/coordinator.log). */
   logLevel?: string;
+  /** Arguments for the coordinator's node, e.g. ['--cpu-prof', '--cpu-prof-dir', DIR]. */
+  coordinatorNodeArgs?: string[];
 }
 
 export interface Submission {
@@ -120,7 +122,8 @@ export async function startLoadRun(dir: string, options: LoadOptions): Promise<L
   const dataDir = join(dir, 'coordinator');
   await initCoordinator(dataDir);
   const { agentTokens, maintainerToken } = issueTokens(dataDir, options.agents);
-  let coordinator = await startCoordinatorChild(dataDir, { port: 0, ...(options.logLevel ? { logLevel: options.logLevel } : {}) });
+  const childOptions = { ...(options.logLevel ? { logLevel: options.logLevel } : {}), ...(options.coordinatorNodeArgs ? { nodeArgs: options.coordinatorNodeArgs } : {}) };
+  let coordinator = await startCoordinatorChild(dataDir, { port: 0, ...childOptions });
   const idleRssKiB = await coordinator.rssKiB();
   const pinned = fingerprint(await readIdentity(dataDir));
   const fleet = LightFleet.start(options.hosts);
@@ -129,7 +132,7 @@ export async function startLoadRun(dir: string, options: LoadOptions): Promise<L
     submit: async (trees) => submit(run, home, trees),
     killAndRestart: async () => {
       await coordinator.kill();
-      coordinator = await startCoordinatorChild(dataDir, { port: coordinator.port, ...(options.logLevel ? { logLevel: options.logLevel } : {}) });
+      coordinator = await startCoordinatorChild(dataDir, { port: coordinator.port, ...childOptions });
       run.coordinator = coordinator;
     },
     count: (bundleId) => countResults(dataDir, bundleId),
