@@ -49,6 +49,7 @@ async function ingestBurst(run: LoadRun, dir: string, ackedBefore: number) {
   const submitted = await run.submit(TREES);
   await run.fleet.waitFor('every result signed and held', (s) => s.held === submitted.jobs);
   const signed = await run.fleet.heldResults();
+  await run.fleet.sync();
   await run.fleet.release();
   const acked = await run.fleet.waitFor('every held result acknowledged', (s) => s.acked >= ackedBefore + submitted.jobs);
   const perSecond = submitted.jobs / ((acked.lastAckAt! - acked.firstSentAt!) / 1000);

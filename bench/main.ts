@@ -1,10 +1,11 @@
 // `npm run bench`: every benchmark, one JSON document on stdout. Figures are ratios against a
 // baseline measured in the same run, because this machine is shared and noisy.
+import { benchLoad } from './load.js';
 import { benchNotify } from './notify.js';
 import { benchSeal } from './seal.js';
 import { benchVerify } from './verify.js';
 
-const benches = [benchSeal, benchVerify, benchNotify];
+const benches = [benchSeal, benchVerify, benchNotify, benchLoad];
 
 const results: Record<string, unknown>[] = [];
 for (const bench of benches) results.push(await bench());

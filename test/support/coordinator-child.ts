@@ -1,7 +1,7 @@
 // `darkroom coordinator serve` as a real child process, for load runs: started on a port (the
 // same port again after a kill, so agents find it), killed with SIGKILL, measured from /proc.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CLI } from './agent-process.js';
@@ -42,12 +42,14 @@ function ended(child: ChildProcess): Promise<void> {
  * `nodeArgs` go to node itself, e.g. ['--cpu-prof'] to profile the coordinator.
  */
 export async function startCoordinatorChild(dataDir: string, options: { port: number; logLevel?: string; nodeArgs?: string[] }): Promise<CoordinatorChild> {
-  const command = `ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`;
+  const command = `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"`;
+  // The log file itself, not a pipe through this process: a busy parent must not slow its writes.
+  const log = openSync(join(dataDir, '..', 'coordinator.log'), 'a');
   const child = spawn('sh', ['-c', command, process.execPath, ...(options.nodeArgs ?? []), CLI, 'coordinator', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${options.port}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', log],
     env: { ...process.env, DARKROOM_LOG_LEVEL: options.logLevel ?? 'info' },
   });
-  child.stderr!.pipe(createWriteStream(join(dataDir, '..', 'coordinator.log'), { flags: 'a' }));
+  closeSync(log);
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => fail(new Error(`Coordinator did not print its address within ${COORDINATOR_START_TIMEOUT_MS} ms: see ${join(dataDir, '..', 'coordinator.log')}`)), COORDINATOR_START_TIMEOUT_MS);

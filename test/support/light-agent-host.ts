@@ -103,6 +103,10 @@ async function run(command: HostCommand): Promise<void> {
       for (const p of plain) p.receivedAt = null;
       send({ kind: 'done', of: 'reset-marks' });
       return;
+    case 'sync':
+      await Promise.all(agents.map((agent) => agent.sync()));
+      send({ kind: 'done', of: 'sync' });
+      return;
     case 'release':
       for (const agent of agents) agent.release();
       send({ kind: 'done', of: 'release' });

@@ -74,6 +74,8 @@ export class LightAgent {
   readonly #unacked = new Map<string, darkroom.v1.SignedResult>();
   readonly #held: darkroom.v1.SignedResult[] = [];
   readonly #started = new Set<string>();
+  readonly #acknowledged = new Set<string>();
+  readonly #payloads = new Map<string, Promise<void>>();
   #settings: LightAgentSettings;
   readonly #onChange: () => void;
   #channel: Channel | null = null;
@@ -129,6 +131,12 @@ export class LightAgent {
     this.counters.lastAckAt = null;
   }
 
+  /** A heartbeat answered: the coordinator has dealt with everything this agent sent before it. */
+  async sync(): Promise<void> {
+    const channel = await this.#connectedChannel();
+    await channel.request({ heartbeat: { sentAtMs: Date.now(), runningJobIds: this.#runningJobIds() } });
+  }
+
   /** Sends the held results (and sends later ones at once). */
   release(): void {
     this.#holding = false;
@@ -161,13 +169,18 @@ export class LightAgent {
     channel.send({ declaration: lightDeclaration(this.#settings) });
     for (const signed of this.#unacked.values()) if (!this.#held.includes(signed)) this.#send(signed);
     const interval = Math.max(200, welcome?.heartbeatIntervalMs || 10_000);
-    this.#heartbeat = setInterval(() => channel.send({ heartbeat: { sentAtMs: Date.now(), runningJobIds: [...this.#started].map((key) => key.slice(0, key.lastIndexOf('.'))) } }), interval);
+    this.#heartbeat = setInterval(() => channel.send({ heartbeat: { sentAtMs: Date.now(), runningJobIds: this.#runningJobIds() } }), interval);
     this.#onChange();
     ready();
     await new Promise<void>((resolve) => channel.onClose(() => resolve()));
     clearInterval(this.#heartbeat);
     this.#channel = null;
     this.#onChange();
+  }
+
+  /** Jobs started and not yet acknowledged: their leases are renewed by heartbeats. */
+  #runningJobIds(): string[] {
+    return [...this.#started].filter((key) => !this.#acknowledged.has(key)).map((key) => key.slice(0, key.lastIndexOf('.')));
   }
 
   #receive(envelope: darkroom.v1.Envelope, channel: Channel): void {
@@ -178,7 +191,9 @@ export class LightAgent {
         return;
       case 'resultAck': {
         const ack = envelope.resultAck!;
-        if (!this.#unacked.delete(keyOf(ack.jobId ?? '', ack.attempt ?? 0))) return;
+        const key = keyOf(ack.jobId ?? '', ack.attempt ?? 0);
+        if (!this.#unacked.delete(key)) return;
+        this.#acknowledged.add(key);
         this.counters.acked++;
         if (ack.duplicate) this.counters.duplicateAcks++;
         this.counters.lastAckAt = monotonicMs();
@@ -205,18 +220,30 @@ export class LightAgent {
     this.#run(offer).catch((error: unknown) => this.#error(`job ${offer.jobId}: ${messageOf(error)}`));
   }
 
-  /** Pulls the whole payload, reports the stages, signs the result and keeps it until acked. */
+  /** Pulls the whole payload once per bundle (its jobs of other trees share it), retrying across reconnects. */
+  #fetch(offer: darkroom.v1.JobOffer): Promise<void> {
+    let fetched = this.#payloads.get(offer.bundleId);
+    if (!fetched) {
+      fetched = (async () => {
+        const size = Number(offer.payloadBytes);
+        for (let offset = 0; offset < size;) {
+          const channel = await this.#connectedChannel();
+          const reply = await channel.request({ bundleRequest: { bundleId: offer.bundleId, offset, maxBytes: LIGHT_FETCH_CHUNK_BYTES } }).catch(() => null);
+          if (!reply) continue;
+          const data = reply.bundleChunk?.data;
+          if (!data?.length || Number(reply.bundleChunk!.offset) !== offset) throw new Error(`bundle ${offer.bundleId} answered offset ${offset} with '${reply.body}'`);
+          offset += data.length;
+        }
+      })();
+      this.#payloads.set(offer.bundleId, fetched);
+    }
+    return fetched;
+  }
+
+  /** Pulls the payload, reports the stages, signs the result and keeps it until acked. */
   async #run(offer: darkroom.v1.JobOffer): Promise<void> {
     const startedAtMs = Date.now();
-    const size = Number(offer.payloadBytes);
-    for (let offset = 0; offset < size;) {
-      const channel = await this.#connectedChannel();
-      const reply = await channel.request({ bundleRequest: { bundleId: offer.bundleId, offset, maxBytes: LIGHT_FETCH_CHUNK_BYTES } }).catch(() => null);
-      if (!reply) continue;
-      const data = reply.bundleChunk?.data;
-      if (!data?.length || Number(reply.bundleChunk!.offset) !== offset) throw new Error(`bundle ${offer.bundleId} answered offset ${offset} with '${reply.body}'`);
-      offset += data.length;
-    }
+    await this.#fetch(offer);
     const [min, max] = this.#settings.workMs;
     const progress = (stage: string, event: darkroom.v1.StageEvent, status = 0) =>
       this.#channel?.send({ progress: { jobId: offer.jobId, attempt: offer.attempt, stage, event, status, atMs: Date.now() } });

@@ -6,6 +6,7 @@ export type HostCommand =
   | { kind: 'connect' }
   | { kind: 'configure'; change: Partial<Pick<LightAgentSettings, 'workMs' | 'holdResults'>> }
   | { kind: 'reset-marks' }
+  | { kind: 'sync' }
   | { kind: 'release' }
   | { kind: 'held-results' }
   | { kind: 'plain-connect'; url: string; count: number }

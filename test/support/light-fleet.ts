@@ -65,6 +65,8 @@ export class LightFleet {
   configure = (change: Partial<Pick<LightAgentSettings, 'workMs' | 'holdResults'>>) => this.#all({ kind: 'configure', change });
   resetMarks = () => this.#all({ kind: 'reset-marks' });
   release = () => this.#all({ kind: 'release' });
+  /** Every agent's heartbeat answered: the coordinator has caught up with what they sent. */
+  sync = () => this.#all({ kind: 'sync' });
 
   /** Opens `count` plain ws clients to `url`, spread over the hosts (the broadcast baseline). */
   async plainConnect(url: string, count: number): Promise<void> {
