@@ -9,7 +9,7 @@ const SERVER_SCRIPT = new URL('./broadcast-server.js', import.meta.url);
 
 /** Each round's time, in ms, from asking the server to send until the last client has the message. */
 export async function broadcastBaselineMs(fleet: LightFleet, options: { clients: number; bytes: number; rounds: number }): Promise<number[]> {
-  const server = fork(SERVER_SCRIPT, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const server = fork(SERVER_SCRIPT, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const next = () => new Promise<BroadcastReply>((resolve) => server.once('message', resolve));
   try {
     const listening = await next();

@@ -49,7 +49,7 @@ export class LightFleet {
 
   /** Forks `processes` hosts; each gets an equal share of the agents later. */
   static start(processes: number): LightFleet {
-    return new LightFleet(Array.from({ length: processes }, () => ({ child: fork(HOST_SCRIPT, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }), status: null })));
+    return new LightFleet(Array.from({ length: processes }, () => ({ child: fork(HOST_SCRIPT, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }), status: null })));
   }
 
   get pids(): number[] {
