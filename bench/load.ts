@@ -17,7 +17,9 @@ const AGENTS = 1_000;
 const HOSTS = 2;
 /** Every agent declares this many trees; the ingest bundle targets all of them. */
 const TREES = Array.from({ length: 10 }, (_, i) => `tree-${i}`);
-const FANOUT_ROUNDS = 3;
+/** Dispatch rounds measured, after one unmeasured round that warms the coordinator up. */
+const FANOUT_ROUNDS = 4;
+const WARMUP_ROUNDS = 1;
 const BASELINE_ROUNDS = 5;
 /** Time for the coordinator to settle after the agents connect, before its RSS is read. */
 const SETTLE_MS = 2_000;
@@ -40,7 +42,7 @@ async function dispatchRound(run: LoadRun, ackedBefore: number) {
   const submitted = await run.submit([TREES[0]!]);
   const offered = await run.fleet.waitFor('every agent offered the bundle', (s) => s.offeredAgents === AGENTS);
   const acked = await run.fleet.waitFor('every result acknowledged', (s) => s.acked >= ackedBefore + submitted.jobs);
-  return { fanoutMs: offered.lastFirstOfferAt! - submitted.lastChunkSentAt, completeMs: acked.lastAckAt! - submitted.lastChunkSentAt, acked: acked.acked, count: run.count(submitted.bundleId), offerEnvelopeBytes: offered.offerEnvelopeBytes };
+  return { fanoutMs: offered.lastFirstOfferAt! - submitted.lastChunkSentAt, afterAnswerMs: offered.lastFirstOfferAt! - submitted.lastChunkAnsweredAt, completeMs: acked.lastAckAt! - submitted.lastChunkSentAt, acked: acked.acked, count: run.count(submitted.bundleId), offerEnvelopeBytes: offered.offerEnvelopeBytes };
 }
 
 async function ingestBurst(run: LoadRun, dir: string, ackedBefore: number) {
@@ -50,11 +52,13 @@ async function ingestBurst(run: LoadRun, dir: string, ackedBefore: number) {
   await run.fleet.waitFor('every result signed and held', (s) => s.held === submitted.jobs);
   const signed = await run.fleet.heldResults();
   await run.fleet.sync();
+  const cpuBefore = await run.coordinator.cpuMs();
   await run.fleet.release();
   const acked = await run.fleet.waitFor('every held result acknowledged', (s) => s.acked >= ackedBefore + submitted.jobs);
+  const perCpuSecond = submitted.jobs / (((await run.coordinator.cpuMs()) - cpuBefore) / 1000);
   const perSecond = submitted.jobs / ((acked.lastAckAt! - acked.firstSentAt!) / 1000);
   const baseline = await ingestBaselinePerSecond(dir, signed);
-  return { results: submitted.jobs, perSecond, baseline, acked: acked.acked, count: run.count(submitted.bundleId) };
+  return { results: submitted.jobs, perSecond, perCpuSecond, baseline, acked: acked.acked, count: run.count(submitted.bundleId) };
 }
 
 async function restartRun(run: LoadRun, ackedBefore: number) {
@@ -80,6 +84,43 @@ async function restartRun(run: LoadRun, ackedBefore: number) {
   };
 }
 
+type Round = Awaited<ReturnType<typeof dispatchRound>>;
+
+function fanOutReport(rounds: readonly Round[], { baselineMs, frameBytes }: { baselineMs: number; frameBytes: number }) {
+  const fanoutMs = median(rounds.map((r) => r.fanoutMs));
+  return {
+    what: 'final UploadChunk sent → every agent has decoded its JobOffer (includes the upload check and fsync, job creation and audit)',
+    rounds_ms: rounds.map((r) => round(r.fanoutMs, 1)),
+    median_ms: round(fanoutMs, 1),
+    after_upload_answered_median_ms: round(median(rounds.map((r) => r.afterAnswerMs)), 1),
+    frame_bytes: frameBytes,
+    baseline: `plain ws server in a child process sends ${frameBytes} bytes to ${AGENTS} plain ws clients in the same ${HOSTS} processes, median of ${BASELINE_ROUNDS}`,
+    baseline_ms: round(baselineMs, 1),
+    ratio_to_baseline: round(fanoutMs / baselineMs, 2),
+    goal_ratio: GOALS.fanoutRatio,
+    goal_met: fanoutMs / baselineMs <= GOALS.fanoutRatio,
+  };
+}
+
+function ingestReport(ingest: Awaited<ReturnType<typeof ingestBurst>>) {
+  const ratio = ingest.perSecond / ingest.baseline.perSecond;
+  return {
+    what: `${ingest.results} held signed results released at once by ${AGENTS} agents: first sent → last acknowledged`,
+    per_second: round(ingest.perSecond, 0),
+    per_coordinator_cpu_second: round(ingest.perCpuSecond, 0),
+    baseline: 'decode + Ed25519 verify (libsodium) + result id + batched insert (WAL, synchronous FULL) of the same bytes, one process',
+    baseline_per_second: round(ingest.baseline.perSecond, 0),
+    baseline_per_cpu_second: round(ingest.baseline.perCpuSecond, 0),
+    ratio_to_baseline: round(ratio, 2),
+    cpu_ratio_to_baseline: round(ingest.perCpuSecond / ingest.baseline.perCpuSecond, 2),
+    note: 'the per-CPU-second figures are less sensitive to the other processes on this shared machine than wall time',
+    goal_per_second: GOALS.ingestPerSecond,
+    goal_ratio: GOALS.ingestRatio,
+    goal_met: ingest.perSecond >= GOALS.ingestPerSecond && ratio >= GOALS.ingestRatio,
+    exactly_once: exact(ingest.count),
+  };
+}
+
 export async function benchLoad(): Promise<Record<string, unknown>> {
   const dir = await mkdtemp(join(tmpdir(), 'dr-bench-load-'));
   const enrolStart = monotonicMs();
@@ -96,49 +137,29 @@ export async function benchLoad(): Promise<Record<string, unknown>> {
 
     const rounds = [];
     let acked = 0;
-    for (let i = 0; i < FANOUT_ROUNDS; i++) {
+    for (let i = 0; i < WARMUP_ROUNDS + FANOUT_ROUNDS; i++) {
       const r = await dispatchRound(run, acked);
       acked = r.acked;
       rounds.push(r);
     }
+    const warmup = rounds.splice(0, WARMUP_ROUNDS);
     const frameBytes = encodeFrame({ sealed: new Uint8Array(rounds[0]!.offerEnvelopeBytes + SEAL_OVERHEAD_BYTES) }).length;
     const baselineMs = median(await broadcastBaselineMs(run.fleet, { clients: AGENTS, bytes: frameBytes, rounds: BASELINE_ROUNDS }));
     const ingest = await ingestBurst(run, dir, acked);
     acked = ingest.acked;
     const restart = await restartRun(run, acked);
-    const fanoutMs = median(rounds.map((r) => r.fanoutMs));
     return {
       name: `coordinator with ${AGENTS} light agents in ${HOSTS} processes (darkroom coordinator serve as a child process)`,
       connections: { agents: AGENTS, held: connected.connected, enrol_ms: round(enrolMs, 0), connect_ms: round(connectMs, 0) },
       memory: { idle_rss_mib: round(run.idleRssKiB / 1024, 1), connected_rss_mib: round(connectedRssKiB / 1024, 1), bytes_per_agent: round(bytesPerAgent, 0), goal_bytes_per_agent: GOALS.bytesPerAgent, goal_met: bytesPerAgent <= GOALS.bytesPerAgent },
-      fan_out: {
-        what: 'final UploadChunk sent → every agent has decoded its JobOffer (includes upload check, job creation and audit)',
-        rounds_ms: rounds.map((r) => round(r.fanoutMs, 1)),
-        median_ms: round(fanoutMs, 1),
-        frame_bytes: frameBytes,
-        baseline: `plain ws server in a child process sends ${frameBytes} bytes to ${AGENTS} plain ws clients in the same ${HOSTS} processes, median of ${BASELINE_ROUNDS}`,
-        baseline_ms: round(baselineMs, 1),
-        ratio_to_baseline: round(fanoutMs / baselineMs, 2),
-        goal_ratio: GOALS.fanoutRatio,
-        goal_met: fanoutMs / baselineMs <= GOALS.fanoutRatio,
-      },
+      fan_out: fanOutReport(rounds, { baselineMs, frameBytes }),
       load_run: {
         what: 'final UploadChunk sent → every signed result acknowledged, one job per agent',
         complete_ms: rounds.map((r) => round(r.completeMs, 0)),
-        exactly_once: rounds.every((r) => exact(r.count)),
+        exactly_once: [...warmup, ...rounds].every((r) => exact(r.count)),
         store: rounds.map((r) => r.count),
       },
-      ingest: {
-        what: `${ingest.results} held signed results released at once by ${AGENTS} agents: first sent → last acknowledged`,
-        per_second: round(ingest.perSecond, 0),
-        baseline: 'decode + Ed25519 verify (libsodium) + result id + batched insert (WAL, synchronous FULL) of the same bytes, one process',
-        baseline_per_second: round(ingest.baseline, 0),
-        ratio_to_baseline: round(ingest.perSecond / ingest.baseline, 2),
-        goal_per_second: GOALS.ingestPerSecond,
-        goal_ratio: GOALS.ingestRatio,
-        goal_met: ingest.perSecond >= GOALS.ingestPerSecond && ingest.perSecond / ingest.baseline >= GOALS.ingestRatio,
-        exactly_once: exact(ingest.count),
-      },
+      ingest: ingestReport(ingest),
       restart: { ...restart, exactly_once: exact(restart.store) },
     };
   } finally {

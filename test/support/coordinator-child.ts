@@ -18,6 +18,8 @@ export interface CoordinatorChild {
   rssKiB(): Promise<number>;
   /** The highest resident memory so far, in KiB (VmHWM). */
   peakRssKiB(): Promise<number>;
+  /** CPU time used so far (user + system), in ms. */
+  cpuMs(): Promise<number>;
   /** SIGKILL, as a crash or the OOM killer; resolves once the process is gone. */
   kill(): Promise<void>;
   /** SIGTERM, a clean stop; resolves once the process is gone. */
@@ -29,6 +31,14 @@ async function procStatusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<num
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
   if (!match) throw new Error(`/proc/${pid}/status has no ${field} line: is the coordinator still running?`);
   return Number(match[1]);
+}
+
+/** Clock ticks per second of /proc/PID/stat times (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+async function procCpuMs(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 function ended(child: ChildProcess): Promise<void> {
@@ -74,6 +84,7 @@ export async function startCoordinatorChild(dataDir: string, options: { port: nu
     child, pid, url, port: Number(new URL(url).port),
     rssKiB: () => procStatusKiB(pid, 'VmRSS'),
     peakRssKiB: () => procStatusKiB(pid, 'VmHWM'),
+    cpuMs: () => procCpuMs(pid),
     kill: async () => {
       const gone = ended(child);
       child.kill('SIGKILL');

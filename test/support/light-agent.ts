@@ -94,7 +94,8 @@ export class LightAgent {
     const { channel } = await connect({ url: this.#settings.url, identity: this.identity, role: darkroom.v1.Role.ROLE_AGENT, purpose: darkroom.v1.Purpose.PURPOSE_ENROLL, fingerprint: this.#settings.fingerprint, logger: silentLogger });
     try {
       const reply = await channel.request({ enrollRequest: { token, contact: '', declaration: lightDeclaration(this.#settings) } });
-      this.name = reply.enrollResult?.name ?? '';
+      if (!reply.enrollResult?.name) throw new Error(`Coordinator answered the enrolment with '${reply.body}', not a result`);
+      this.name = reply.enrollResult.name;
     } finally {
       channel.close(1000, 'enrolled');
     }
