@@ -78,6 +78,7 @@ async function restartRun(run: LoadRun, ackedBefore: number) {
     reconnected_ms: round(monotonicMs() - restartedAt, 0),
     connections_held_after: end.connected,
     duplicate_acks: end.duplicateAcks,
+    progress_refused_until_reaccepted: end.refusedProgress,
     peak_rss_mib_before_kill: round(peakBeforeKiB / 1024, 1),
     peak_rss_mib_after_restart: round((await run.coordinator.peakRssKiB()) / 1024, 1),
     store: run.count(submitted.bundleId),

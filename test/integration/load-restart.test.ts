@@ -1,11 +1,13 @@
 // The load run's small profile: light agents in two processes, one bundle to all, the
-// coordinator process killed with SIGKILL while results come in and started again; the store must
-// hold every result exactly once (THREAT-MODEL 12, promise 3). `npm run bench` runs it at 1,000.
+// coordinator process killed with SIGKILL and started again, once while the offers go out and
+// once while results come in; the store must hold every result exactly once (THREAT-MODEL 12,
+// promise 3). `npm run bench` runs the same at 1,000 agents.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
+import type { FleetStatus } from '../support/light-fleet.js';
 import { startLoadRun } from '../support/load-run.js';
 
 const AGENTS = 150;
@@ -13,7 +15,7 @@ const TREE = 'linux-6.1.y';
 /** Each job "works" this long, so results keep arriving before and after the kill. */
 const WORK_MS: [number, number] = [300, 4_000];
 
-test(`${AGENTS} light agents, coordinator SIGKILLed and restarted mid-ingest: no result lost or counted twice`, { timeout: 240_000 }, async (t) => {
+async function killedMidRun(t: TestContext, killWhen: { what: string; done: (status: FleetStatus) => boolean }): Promise<FleetStatus> {
   const dir = await mkdtemp(join(tmpdir(), 'dr-load-'));
   const run = await startLoadRun(dir, { agents: AGENTS, hosts: 2, trees: [TREE], concurrency: 1 });
   t.after(async () => {
@@ -25,7 +27,7 @@ test(`${AGENTS} light agents, coordinator SIGKILLed and restarted mid-ingest: no
   const submitted = await run.submit([TREE]);
   assert.equal(submitted.jobs, AGENTS, 'one job per agent');
 
-  const atKill = await run.fleet.waitFor('a quarter of the results acknowledged', (s) => s.acked >= AGENTS / 4);
+  const atKill = await run.fleet.waitFor(killWhen.what, killWhen.done);
   await run.killAndRestart();
   assert.ok(atKill.acked < AGENTS, `the kill came before the last result (${atKill.acked} of ${AGENTS} acknowledged)`);
 
@@ -35,4 +37,14 @@ test(`${AGENTS} light agents, coordinator SIGKILLed and restarted mid-ingest: no
   assert.deepEqual(run.count(submitted.bundleId), {
     jobs: AGENTS, done: AGENTS, results: AGENTS, jobsWithResult: AGENTS, acceptedAudits: AGENTS, lost: 0, doubleCounted: 0,
   });
+  return atKill;
+}
+
+test(`${AGENTS} light agents, coordinator SIGKILLed and restarted mid-ingest: no result lost or counted twice`, { timeout: 240_000 }, async (t) => {
+  await killedMidRun(t, { what: 'a quarter of the results acknowledged', done: (s) => s.acked >= AGENTS / 4 });
+});
+
+test(`${AGENTS} light agents, coordinator SIGKILLed and restarted as the offers arrive: every job still runs, each result counted once`, { timeout: 240_000 }, async (t) => {
+  const atKill = await killedMidRun(t, { what: 'the first offers received', done: (s) => s.offeredAgents > 0 });
+  assert.equal(atKill.acked, 0, 'no result was in before the kill');
 });

@@ -22,7 +22,7 @@ function send(reply: HostReply): void {
 function status(): HostStatus {
   const s: HostStatus = {
     agents: agents.length, connected: 0, offeredAgents: 0, jobs: 0, offers: 0, signed: 0, held: 0, resultsSent: 0, acked: 0, duplicateAcks: 0,
-    connects: 0, connectFailures: 0, lastFirstOfferAt: null, offerEnvelopeBytes: 0, firstSentAt: null, lastAckAt: null, errors: [],
+    connects: 0, connectFailures: 0, refusedProgress: 0, lastFirstOfferAt: null, offerEnvelopeBytes: 0, firstSentAt: null, lastAckAt: null, errors: [],
     plainOpen: plain.filter((p) => p.socket.readyState === WebSocket.OPEN).length, plainReceived: 0, plainLastAt: null,
   };
   for (const agent of agents) {
@@ -42,6 +42,7 @@ function status(): HostStatus {
     s.duplicateAcks += c.duplicateAcks;
     s.connects += c.connects;
     s.connectFailures += c.connectFailures;
+    s.refusedProgress += c.refusedProgress;
     if (c.firstSentAt !== null) s.firstSentAt = Math.min(s.firstSentAt ?? Infinity, c.firstSentAt);
     if (c.lastAckAt !== null) s.lastAckAt = Math.max(s.lastAckAt ?? 0, c.lastAckAt);
     if (s.errors.length < 5) s.errors.push(...c.errors.slice(0, 5 - s.errors.length));

@@ -14,6 +14,11 @@ import { monotonicMs } from './load-clock.js';
 
 /** Bytes asked for per BundleRequest. */
 export const LIGHT_FETCH_CHUNK_BYTES = 1024 * 1024;
+/**
+ * The coordinator's refusal of progress for a job it does not see running: after a coordinator
+ * crash lost the accept, until the resent offer is accepted again. Expected, so counted apart.
+ */
+const REFUSED_PROGRESS = /^Job '[^']+' attempt \d+ is not running/;
 /** Wait before reconnecting after the connection drops, plus up to as much again of jitter. */
 export const LIGHT_RECONNECT_MS = 250;
 export const LIGHT_HARDWARE_CLASS = 'x86_64/Light/Load';
@@ -48,6 +53,8 @@ export interface LightCounters {
   firstSentAt: number | null;
   lastAckAt: number | null;
   connects: number;
+  /** Progress the coordinator refused because it had lost the job's accept (REFUSED_PROGRESS). */
+  refusedProgress: number;
   /** Connection attempts that failed (the coordinator away or restarting). */
   connectFailures: number;
   errors: string[];
@@ -68,7 +75,7 @@ const keyOf = (jobId: string, attempt: number) => `${jobId}.${attempt}`;
 
 export class LightAgent {
   readonly identity: Identity = generateIdentity();
-  readonly counters: LightCounters = { offers: 0, jobs: 0, firstOfferAt: null, offerEnvelopeBytes: 0, signed: 0, resultsSent: 0, acked: 0, duplicateAcks: 0, firstSentAt: null, lastAckAt: null, connects: 0, connectFailures: 0, errors: [] };
+  readonly counters: LightCounters = { offers: 0, jobs: 0, firstOfferAt: null, offerEnvelopeBytes: 0, signed: 0, resultsSent: 0, acked: 0, duplicateAcks: 0, firstSentAt: null, lastAckAt: null, connects: 0, refusedProgress: 0, connectFailures: 0, errors: [] };
   name = '';
   /** Signed results not yet acknowledged, by job and attempt: resent on every connect. */
   readonly #unacked = new Map<string, darkroom.v1.SignedResult>();
@@ -202,7 +209,8 @@ export class LightAgent {
         return;
       }
       case 'error':
-        this.#error(`coordinator: ${envelope.error?.message ?? ''}`);
+        if (REFUSED_PROGRESS.test(envelope.error?.message ?? '')) this.counters.refusedProgress++;
+        else this.#error(`coordinator: ${envelope.error?.message ?? ''}`);
         return;
       default:
     }

@@ -28,6 +28,7 @@ export interface HostStatus {
   duplicateAcks: number;
   connects: number;
   connectFailures: number;
+  refusedProgress: number;
   /** The latest of the agents' first offers since the reset. */
   lastFirstOfferAt: number | null;
   /** The largest JobOffer envelope an agent received, encoded. */

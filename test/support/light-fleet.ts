@@ -16,7 +16,7 @@ interface Host {
 }
 
 function sum(statuses: readonly HostStatus[]): FleetStatus {
-  const numbers = ['agents', 'connected', 'offeredAgents', 'jobs', 'offers', 'signed', 'held', 'resultsSent', 'acked', 'duplicateAcks', 'connects', 'connectFailures', 'plainOpen', 'plainReceived'] as const;
+  const numbers = ['agents', 'connected', 'offeredAgents', 'jobs', 'offers', 'signed', 'held', 'resultsSent', 'acked', 'duplicateAcks', 'connects', 'connectFailures', 'refusedProgress', 'plainOpen', 'plainReceived'] as const;
   const total = { hosts: statuses.length, lastFirstOfferAt: null, firstSentAt: null, lastAckAt: null, plainLastAt: null, errors: [] } as unknown as FleetStatus;
   for (const key of numbers) total[key] = statuses.reduce((n, s) => n + s[key], 0);
   const pick = (key: 'lastFirstOfferAt' | 'firstSentAt' | 'lastAckAt' | 'plainLastAt', choose: (...values: number[]) => number) => {
