@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { darkroom } from '../proto/darkroom.js';
-import type { MaintainerConnection } from '../maintainer/connection.js';
 import type { Channel } from '../transport/channel.js';
 import { smallPatch } from '../test/support/bundle-fixture.js';
 import { startCrowd } from '../test/support/maintainer-crowd.js';
+import { timedConnection } from '../test/support/timed-connection.js';
 import { round } from './measure.js';
 
 const CROWD_SIZE = 100;
@@ -26,24 +26,6 @@ function percentile(sorted: readonly number[], fraction: number): number {
 function summary(samples: number[]): { p50: number; p99: number } {
   const sorted = [...samples].sort((a, b) => a - b);
   return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
-}
-
-/** The submitter's connection, noting when the last UploadChunk is handed to the socket and answered. */
-function timedConnection(connection: MaintainerConnection, mark: { sent(): void; answered(): void }): MaintainerConnection {
-  const channel = new Proxy(connection.channel, {
-    get(target, property) {
-      if (property === 'request') {
-        return (envelope: darkroom.v1.Envelope.$Properties, timeoutMs?: number) => {
-          if (!envelope.uploadChunk?.last) return target.request(envelope, timeoutMs);
-          mark.sent();
-          return target.request(envelope, timeoutMs).finally(() => mark.answered());
-        };
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return { ...connection, channel };
 }
 
 /** Arrival times of the next BUNDLE_SUBMITTED on each channel. */

@@ -3,15 +3,16 @@
 import { open } from 'node:fs/promises';
 import { darkroom } from '../../proto/darkroom.js';
 import { payloadPath } from '../store/bundles.js';
-import { statusFromProto } from '../../shared/status.js';
+import { verifySignedResult } from '../../shared/result.js';
 import { WireError } from '../../shared/wire/errors.js';
 import type { Channel } from '../../transport/channel.js';
 import type { Envelope } from '../../shared/wire/frame.js';
+import type { Job } from '../store/jobs.js';
 import type { Party } from '../store/parties.js';
 import { judgeSoon } from './bar-judge.js';
 import type { Hub } from './hub.js';
 import { declarationOf } from './enroll-session.js';
-import { ingestResult } from './result-ingest.js';
+import { storeResult } from './result-ingest.js';
 import { toWireError } from './wire-errors.js';
 
 /** The most payload bytes one BundleChunk carries (under the 4 MiB frame limit). */
@@ -42,21 +43,22 @@ function current(hub: Hub, name: string): Party {
 async function serve(hub: Hub, name: string, envelope: Envelope, channel: Channel): Promise<void> {
   const now = Date.now();
   const agent = current(hub, name);
+  const { store, commits } = hub;
   switch (envelope.body) {
     case 'declaration':
-      hub.store.write(() => hub.store.parties.declare(agent.id, declarationOf(envelope.declaration!)));
+      await commits.run(() => store.parties.declare(agent.id, declarationOf(envelope.declaration!)));
       hub.offerTo(name);
       return;
     case 'jobAccept': {
-      const job = hub.store.dispatch.accept(agent, { jobId: envelope.jobAccept!.jobId ?? '', attempt: envelope.jobAccept!.attempt ?? 0, now });
+      const job = await commits.run(() => store.dispatch.accept(agent, { jobId: envelope.jobAccept!.jobId ?? '', attempt: envelope.jobAccept!.attempt ?? 0, now }));
       hub.logger.info({ agent: name, jobId: job.id, attempt: job.attempt }, 'job accepted');
       return;
     }
     case 'jobDecline': {
       const d = envelope.jobDecline!;
-      const job = hub.store.dispatch.decline(agent, { jobId: d.jobId ?? '', attempt: d.attempt ?? 0, reason: d.reason ?? '', now });
+      const job = await commits.run(() => store.dispatch.decline(agent, { jobId: d.jobId ?? '', attempt: d.attempt ?? 0, reason: d.reason ?? '', now }));
       hub.logger.info({ agent: name, jobId: job.id, reason: d.reason }, 'job declined');
-      notifyJob(hub, job.id, { kind: JOB_FINISHED, status: darkroom.v1.Status.MISS });
+      notifyJob(hub, { job, agent }, { kind: JOB_FINISHED, status: darkroom.v1.Status.MISS });
       judgeSoon(hub, job.bundleId);
       hub.offerTo(name);
       return;
@@ -66,17 +68,19 @@ async function serve(hub: Hub, name: string, envelope: Envelope, channel: Channe
       return;
     case 'progress': {
       const p = envelope.progress!;
-      const job = hub.store.dispatch.progress(agent, { jobId: p.jobId ?? '', attempt: p.attempt ?? 0, stage: p.stage ?? '', now });
-      notifyJob(hub, job.id, { kind: darkroom.v1.NotificationKind.JOB_PROGRESS, stage: p.stage ?? '', stageEvent: p.event ?? 0, status: p.status ?? 0 });
+      const job = await commits.run(() => store.dispatch.progress(agent, { jobId: p.jobId ?? '', attempt: p.attempt ?? 0, stage: p.stage ?? '', now }));
+      notifyJob(hub, { job, agent }, { kind: darkroom.v1.NotificationKind.JOB_PROGRESS, stage: p.stage ?? '', stageEvent: p.event ?? 0, status: p.status ?? 0 });
       return;
     }
     case 'heartbeat':
-      hub.store.dispatch.heartbeat(agent, { runningJobIds: envelope.heartbeat!.runningJobIds ?? [], now });
-      hub.store.parties.touch(agent.id, now);
+      await commits.run(() => {
+        store.dispatch.heartbeat(agent, { runningJobIds: envelope.heartbeat!.runningJobIds ?? [], now });
+        store.parties.touch(agent.id, now);
+      });
       channel.reply(envelope, { heartbeatAck: { sentAtMs: envelope.heartbeat!.sentAtMs ?? 0, serverTimeMs: now } });
       return;
     case 'resultSubmit':
-      acceptResult(hub, agent, envelope, channel, now);
+      await acceptResult(hub, agent, envelope, channel, now);
       return;
     case 'error':
       hub.logger.warn({ agent: name, code: envelope.error!.code, err: envelope.error!.message }, 'agent reported an error');
@@ -86,37 +90,40 @@ async function serve(hub: Hub, name: string, envelope: Envelope, channel: Channe
   }
 }
 
-function acceptResult(hub: Hub, agent: Party, envelope: Envelope, channel: Channel, now: number): void {
-  const ingested = ingestResult(hub.store, agent, envelope.resultSubmit!.signed ?? {}, now);
+/** Verified first (no database needed), stored in the next group commit, acknowledged once that is durable. */
+async function acceptResult(hub: Hub, agent: Party, envelope: Envelope, channel: Channel, now: number): Promise<void> {
+  const parts = verifySignedResult(envelope.resultSubmit!.signed ?? {}, agent.signKey);
+  const ingested = await hub.commits.run(() => storeResult(hub.store, agent, parts, now));
   const { result, outcome } = ingested;
   hub.logger.info({ agent: agent.name, jobId: result.jobId, attempt: result.attempt, resultId: ingested.resultId, outcome }, 'result received');
   channel.reply(envelope, { resultAck: { jobId: result.jobId, attempt: result.attempt, resultId: ingested.resultId, duplicate: outcome !== 'accepted' } });
   if (outcome !== 'accepted') return;
-  notifyJob(hub, result.jobId, { kind: JOB_FINISHED, status: result.status });
-  const bundleJobs = hub.store.jobs.byBundle(ingested.job.bundleId);
-  if (bundleJobs.every((j) => ['done', 'lost', 'cancelled', 'miss'].includes(j.state))) {
-    notifyJob(hub, result.jobId, { kind: darkroom.v1.NotificationKind.BUNDLE_COMPLETE, jobId: '', agent: '', status: 0 });
-  }
+  notifyJob(hub, { job: ingested.job, agent }, { kind: JOB_FINISHED, status: result.status });
+  hub.bundleChanged(ingested.job.bundleId, result.jobId);
   judgeSoon(hub, ingested.job.bundleId);
   hub.offerTo(agent.name);
 }
 
-/** Notifies about one job: the embargo, bundle, tree, agent and class come from the store. */
-export function notifyJob(hub: Hub, jobId: string, fields: Omit<darkroom.v1.Notification.$Properties, 'embargo' | 'bundleId'> & { kind: darkroom.v1.NotificationKind }): void {
-  const job = hub.store.jobs.get(jobId);
-  const bundle = job ? hub.store.bundles.get(job.bundleId) : null;
-  if (!job || !bundle) return;
-  const agent = hub.store.parties.byId(job.agentId);
-  const embargo = hub.store.embargoes.byId(bundle.embargoId);
-  hub.notify({ jobId, agent: job.agentName, tree: job.tree, hardwareClass: agent?.declaration?.hardwareClass ?? '', atMs: Date.now(), ...fields, embargo: embargo?.name ?? '', bundleId: bundle.id });
+type JobNotification = Omit<darkroom.v1.Notification.$Properties, 'embargo' | 'bundleId'> & { kind: darkroom.v1.NotificationKind };
+
+/**
+ * Notifies about one job: the embargo, bundle, tree, agent and class come from the store, or from
+ * the job and agent the caller already holds (the hot paths: progress and results).
+ */
+export function notifyJob(hub: Hub, subject: string | { job: Job; agent: Party }, fields: JobNotification): void {
+  const job = typeof subject === 'string' ? hub.store.jobs.get(subject) : subject.job;
+  if (!job) return;
+  const embargo = hub.store.bundles.embargoNameOf(job.bundleId);
+  if (embargo === null) return;
+  const agent = typeof subject === 'string' ? hub.store.parties.byId(job.agentId) : subject.agent;
+  hub.notify({ jobId: job.id, agent: job.agentName, tree: job.tree, hardwareClass: agent?.declaration?.hardwareClass ?? '', atMs: Date.now(), ...fields, embargo, bundleId: job.bundleId });
 }
 
 /** Serves a slice of a bundle's payload to an agent that holds an open job of that bundle. */
 async function sendChunk(hub: Hub, agent: Party, envelope: Envelope, channel: Channel): Promise<void> {
   const request = envelope.bundleRequest!;
   const bundleId = request.bundleId ?? '';
-  const open_ = hub.store.jobs.byBundle(bundleId).some((j) => j.agentId === agent.id && (j.state === 'offered' || j.state === 'running'));
-  if (!open_) throw new WireError('NOT_AUTHORIZED', `Agent '${agent.name}' holds no open job of bundle ${bundleId}: the payload is only sent to the agents it was sealed for`);
+  if (!hub.store.jobs.holdsOpenJob(agent.id, bundleId)) throw new WireError('NOT_AUTHORIZED', `Agent '${agent.name}' holds no open job of bundle ${bundleId}: the payload is only sent to the agents it was sealed for`);
   const bundle = hub.store.bundles.require(bundleId);
   // The stored size is the ciphertext's: what the offer announced and the upload delivered.
   const size = bundle.payloadBytes;

@@ -13,14 +13,16 @@ import { DEFAULT_JOB_POLICY, type JobPolicy } from '../jobs/lifecycle.js';
 import { ChangeWatcher } from '../store/control.js';
 import type { Party } from '../store/parties.js';
 import { Store } from '../store/store.js';
-import { runAgentSession } from './agent-session.js';
+import { notifyJob, runAgentSession } from './agent-session.js';
 import { judgeBundle, judgeChangedBars, judgeDeadlines } from './bar-judge.js';
+import { BundleCompletion } from './bundle-completion.js';
 import { roleOf, runEnrollSession } from './enroll-session.js';
+import { GroupCommit } from './group-commit.js';
 import type { Hub, SessionTimings } from './hub.js';
 import { DEFAULT_LISTENER_LIMITS, listen, type ListenerLimits } from './listener.js';
 import { runMaintainerSession } from './maintainer-session.js';
 import { Notifier } from './notifier.js';
-import { offerToAgent } from './offers.js';
+import { OfferScheduler } from './offers.js';
 import { Registry } from './registry.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -57,16 +59,19 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
   store.write(() => store.parties.clearConnected());
   const registry = new Registry();
   const notifier = new Notifier(store, logger);
+  const commits = new GroupCommit(store);
+  const offers = new OfferScheduler({ store, registry, commits, logger });
   const timings: SessionTimings = { heartbeatIntervalMs: options.heartbeatIntervalMs ?? Math.min(DEFAULT_HEARTBEAT_INTERVAL_MS, policy.leaseMs / 3), leaseMs: policy.leaseMs };
+  const completion = new BundleCompletion({
+    openJobs: (bundleId) => store.jobs.openCount(bundleId),
+    complete: (_bundleId, jobId) => notifyJob(hub, jobId, { kind: darkroom.v1.NotificationKind.BUNDLE_COMPLETE, jobId: '', agent: '', status: 0 }),
+    onError: (error) => logger.error({ err: messageOf(error) }, 'checking whether a bundle is complete failed'),
+  });
   const hub: Hub = {
-    store, registry, identity, logger, timings,
-    offerTo: (name) => {
-      const agent = store.parties.byName(name);
-      if (agent && agent.role === 'agent') offerToAgent(store, registry, agent, logger);
-    },
-    offerToAll: () => {
-      for (const connected of registry.all('agent')) hub.offerTo(connected.name);
-    },
+    store, registry, identity, logger, timings, commits,
+    offerTo: (name) => offers.offerTo([name]),
+    offerToAll: () => offers.offerTo(new Set(registry.all('agent').map((connected) => connected.name))),
+    bundleChanged: (bundleId, jobId) => completion.changed(bundleId, jobId),
     notify: (notification) => notifier.notify(notification),
     subscribe: (subscription) => notifier.subscribe(subscription),
   };
@@ -113,7 +118,9 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
     close: async () => {
       clearInterval(sweep);
       watcher.stop();
+      completion.stop();
       await listener.close();
+      commits.flush();
       store.write(() => store.parties.clearConnected());
       store.close();
     },
@@ -153,11 +160,12 @@ function admit(hub: Hub, peer: Peer, channel: Channel): void {
 function welcome(hub: Hub, party: Party, channel: Channel): void {
   const now = Date.now();
   const remove = hub.registry.add({ name: party.name, role: party.role, channel, connectedAt: now });
-  hub.store.write(() => hub.store.parties.connected(party.id, now));
+  const recordFailed = (error: unknown) => hub.logger.warn({ party: party.name, err: messageOf(error) }, 'recording the connection state failed');
+  hub.commits.run(() => hub.store.parties.connected(party.id, now)).catch(recordFailed);
   hub.logger.info({ party: party.name, role: party.role }, 'party connected');
   channel.onClose((close) => {
     remove();
-    if (!hub.registry.isConnected(party.name) && hub.store.db.open) hub.store.write(() => hub.store.parties.disconnected(party.id, Date.now()));
+    if (!hub.registry.isConnected(party.name) && hub.store.db.open) hub.commits.run(() => hub.store.parties.disconnected(party.id, Date.now())).catch(recordFailed);
     hub.logger.info({ party: party.name, code: close.code }, 'party disconnected');
   });
   channel.send({

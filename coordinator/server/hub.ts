@@ -4,6 +4,7 @@ import type { darkroom } from '../../proto/darkroom.js';
 import type { Identity } from '../../shared/identity.js';
 import type { Logger } from '../../shared/log.js';
 import type { Store } from '../store/store.js';
+import type { GroupCommit } from './group-commit.js';
 import type { Registry } from './registry.js';
 
 export interface SessionTimings {
@@ -21,10 +22,14 @@ export interface Hub {
   readonly identity: Identity;
   readonly logger: Logger;
   readonly timings: SessionTimings;
+  /** Store writes of messages: many per transaction, each caller answered after the commit. */
+  readonly commits: GroupCommit;
   /** Offers every job waiting for this agent (and resends unanswered offers) on its open connections. */
   offerTo(agentName: string): void;
   /** Offers to every connected agent that has waiting jobs (after a bundle is accepted or rewrapped). */
   offerToAll(): void;
+  /** A result of this bundle was accepted: watchers hear once when every job of the bundle has ended. */
+  bundleChanged(bundleId: string, jobId: string): void;
   /** Pushes a metadata-only notification to subscribed maintainers at once (and their webhooks). */
   notify(notification: NotificationInit): void;
   /** Registers a live subscription of one maintainer connection; removed when the channel closes. */

@@ -1,17 +1,43 @@
 // Dispatch over the wire: turns the store's offers into JobOffer pushes on an agent's open
-// connections, and delivers the cancels the store has queued for it.
+// connections, and delivers the cancels the store has queued for it. The offers are recorded in
+// a (group) transaction first and pushed only after it commits, so every offer sent is on disk.
 import { darkroom } from '../../proto/darkroom.js';
+import { messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { barFromJson } from '../bar/format.js';
 import type { Offer } from '../store/dispatch.js';
-import type { Party } from '../store/parties.js';
+import type { CancelNotice } from '../store/jobs.js';
 import type { Store } from '../store/store.js';
+import type { GroupCommit } from './group-commit.js';
 import type { Registry } from './registry.js';
 
-/** The JobOffer of a stored offer, with the embargo's current maintainers as trusted signers. */
-export function jobOfferOf(store: Store, offer: Offer): darkroom.v1.JobOffer.$Properties {
-  const embargo = store.embargoes.byName(offer.embargo);
-  const maintainers = embargo ? store.embargoes.maintainersOf(embargo).filter((m) => m.revokedAt === null) : [];
+/** What offers of one embargo share: its trusted signers, and whether its bar wants base runs. */
+interface EmbargoTerms {
+  signers: darkroom.v1.Recipient.$Properties[];
+  runBase: boolean;
+}
+
+/** Embargo terms by embargo name, read once per plan rather than once per offer. */
+export type TermsMemo = Map<string, EmbargoTerms>;
+
+function termsOf(store: Store, embargoName: string, memo: TermsMemo): EmbargoTerms {
+  let terms = memo.get(embargoName);
+  if (!terms) {
+    const embargo = store.embargoes.byName(embargoName);
+    const maintainers = embargo ? store.embargoes.maintainersOf(embargo).filter((m) => m.revokedAt === null) : [];
+    terms = {
+      signers: maintainers.map((m) => ({ name: m.name, role: darkroom.v1.Role.ROLE_MAINTAINER, signKey: m.signKey, boxKey: m.boxKey, fingerprint: m.fingerprint })),
+      runBase: embargo?.barJson ? barFromJson(embargo.barJson, embargo.name).noNewFailures : false,
+    };
+    memo.set(embargoName, terms);
+  }
+  return terms;
+}
+
+/** The JobOffer of a stored offer, with the embargo's current maintainers as trusted signers
+ * and whether the embargo's bar asks for base runs. */
+export function jobOfferOf(store: Store, offer: Offer, memo: TermsMemo = new Map()): darkroom.v1.JobOffer.$Properties {
+  const { signers, runBase } = termsOf(store, offer.embargo, memo);
   return {
     jobId: offer.jobId,
     bundleId: offer.bundleId,
@@ -23,29 +49,89 @@ export function jobOfferOf(store: Store, offer: Offer): darkroom.v1.JobOffer.$Pr
     payloadBytes: offer.payloadBytes,
     deadlineMs: offer.deadlineMs,
     workloads: offer.workloads,
-    maintainers: maintainers.map((m) => ({ name: m.name, role: darkroom.v1.Role.ROLE_MAINTAINER, signKey: m.signKey, boxKey: m.boxKey, fingerprint: m.fingerprint })),
-    runBase: embargo?.barJson ? barFromJson(embargo.barJson, embargo.name).noNewFailures : false,
+    maintainers: signers,
+    runBase,
   };
 }
 
-/**
- * Sends an agent its queued cancels, then its unanswered and new offers. Offers go to one open
- * connection of the agent (its newest); the store keeps them until answered, so a lost push is
- * resent on the next connect.
- */
-export function offerToAgent(store: Store, registry: Registry, agent: Party, logger: Logger): void {
-  const connections = registry.connections(agent.name).filter((c) => !c.channel.closed);
-  const target = connections.at(-1);
-  if (!target) return;
-  const now = Date.now();
-  for (const notice of store.jobs.pendingCancels(agent.id)) {
-    for (const connection of connections) connection.channel.send({ cancel: { jobId: notice.jobId, attempt: notice.attempt, reason: notice.reason } });
-    store.write(() => store.jobs.cancelDelivered(notice.jobId, now));
-    logger.info({ agent: agent.name, jobId: notice.jobId, reason: notice.reason }, 'cancel sent');
-  }
+/** What one agent is to be sent: its queued cancels, then its unanswered and new offers. */
+export interface OfferPlan {
+  agentName: string;
+  cancels: CancelNotice[];
+  offers: darkroom.v1.JobOffer.$Properties[];
+}
+
+/** Inside a write transaction: records the agent's new offers (audited) and reads what else it is owed. */
+export function planOffers(store: Store, agentName: string, now: number, memo: TermsMemo = new Map()): OfferPlan | null {
+  const agent = store.parties.byName(agentName);
+  if (!agent || agent.role !== 'agent') return null;
   const offers = [...store.dispatch.pendingOffers(agent, now), ...store.dispatch.offerNext(agent, now)];
-  for (const offer of offers) {
-    target.channel.send({ jobOffer: jobOfferOf(store, offer) });
-    logger.info({ agent: agent.name, jobId: offer.jobId, bundle: offer.bundleId, tree: offer.tree, attempt: offer.attempt }, 'job offered');
+  return { agentName, cancels: store.jobs.pendingCancels(agent.id), offers: offers.map((offer) => jobOfferOf(store, offer, memo)) };
+}
+
+export interface OfferContext {
+  store: Store;
+  registry: Registry;
+  commits: GroupCommit;
+  logger: Logger;
+}
+
+/**
+ * Offers to agents from the next group commit: what each is owed is planned there, once per agent
+ * however often it was asked for before that commit, and pushed after it.
+ */
+export class OfferScheduler {
+  readonly #context: OfferContext;
+  /** Agents whose plan is queued and has not run yet: asking again changes nothing. */
+  readonly #queued = new Set<string>();
+
+  constructor(context: OfferContext) {
+    this.#context = context;
+  }
+
+  offerTo(agentNames: Iterable<string>): void {
+    const { store, registry, commits, logger } = this.#context;
+    const names = [...agentNames].filter((name) => registry.isConnected(name) && !this.#queued.has(name));
+    if (names.length === 0) return;
+    for (const name of names) this.#queued.add(name);
+    commits.run(() => {
+      const memo: TermsMemo = new Map();
+      const now = Date.now();
+      return names.map((name) => {
+        this.#queued.delete(name);
+        return planOffers(store, name, now, memo);
+      });
+    }).then((plans) => {
+      for (const plan of plans) if (plan) this.#deliver(plan);
+    }, (error: unknown) => {
+      for (const name of names) this.#queued.delete(name);
+      logger.error({ agents: names.length, err: messageOf(error) }, 'offering jobs failed; will try again on the next change');
+    });
+  }
+
+  /**
+   * Cancels to every open connection of the agent, offers to one (its newest). The store keeps
+   * offers until answered, so a lost push is resent on the next connect; a cancel is marked
+   * delivered only after it was sent.
+   */
+  #deliver(plan: OfferPlan): void {
+    const { store, registry, commits, logger } = this.#context;
+    const connections = registry.connections(plan.agentName).filter((c) => !c.channel.closed);
+    const target = connections.at(-1);
+    if (!target) return;
+    for (const notice of plan.cancels) {
+      for (const connection of connections) connection.channel.send({ cancel: { jobId: notice.jobId, attempt: notice.attempt, reason: notice.reason } });
+      logger.info({ agent: plan.agentName, jobId: notice.jobId, reason: notice.reason }, 'cancel sent');
+    }
+    if (plan.cancels.length > 0) {
+      const now = Date.now();
+      commits.run(() => {
+        for (const notice of plan.cancels) store.jobs.cancelDelivered(notice.jobId, now);
+      }).catch((error: unknown) => logger.error({ agent: plan.agentName, err: messageOf(error) }, 'recording delivered cancels failed; they will be sent again'));
+    }
+    for (const offer of plan.offers) {
+      target.channel.send({ jobOffer: offer });
+      logger.info({ agent: plan.agentName, jobId: offer.jobId, bundle: offer.bundleId, tree: offer.tree, attempt: offer.attempt }, 'job offered');
+    }
   }
 }

@@ -1,7 +1,8 @@
 // A result from an agent: signature by its enrolled key, bound to this job, bundle and agent,
 // stored durably, and only then acknowledged. A resent result is acknowledged again, counted once.
+// Verifying needs no database, so it runs before the write; storing runs inside a (group) write.
 import type { darkroom } from '../../proto/darkroom.js';
-import { checkResultBinding, verifySignedResult } from '../../shared/result.js';
+import { checkResultBinding, type SignedResultParts } from '../../shared/result.js';
 import { statusFromProto } from '../../shared/status.js';
 import type { Party } from '../store/parties.js';
 import type { Store } from '../store/store.js';
@@ -17,9 +18,8 @@ function stageSummary(result: darkroom.v1.Result) {
   }));
 }
 
-/** Verifies and stores one submitted result; throws a ResultError or StoreError on refusal. */
-export function ingestResult(store: Store, agent: Party, signed: darkroom.v1.ISignedResult, now: number): IngestResult & { result: darkroom.v1.Result } {
-  const parts = verifySignedResult(signed, agent.signKey);
+/** Stores a result verified with `verifySignedResult` against the agent's key (call inside a write); throws a ResultError or StoreError on refusal. */
+export function storeResult(store: Store, agent: Party, parts: SignedResultParts, now: number): IngestResult & { result: darkroom.v1.Result } {
   const { result } = parts;
   const job = store.jobs.owned(agent, result.jobId);
   checkResultBinding(result, { jobId: job.id, attempt: result.attempt, bundleId: job.bundleId, agentName: agent.name });

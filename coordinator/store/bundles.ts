@@ -100,6 +100,7 @@ export class Bundles {
   readonly #recipients;
   readonly #received;
   readonly #accept;
+  readonly #embargoName;
 
   constructor(db: Db, deps: BundleDeps) {
     this.#db = db;
@@ -112,6 +113,7 @@ export class Bundles {
     this.#recipients = db.prepare<[string], { party_id: number }>('SELECT party_id FROM stanzas WHERE bundle_id = ?');
     this.#received = db.prepare('UPDATE bundles SET received_bytes = ? WHERE id = ? AND complete = 0');
     this.#accept = db.prepare('UPDATE bundles SET complete = 1, received_bytes = payload_bytes, accepted_at = ? WHERE id = ? AND complete = 0');
+    this.#embargoName = db.prepare<[string], { name: string }>('SELECT e.name FROM bundles b JOIN embargoes e ON e.id = b.embargo_id WHERE b.id = ?');
   }
 
   /**
@@ -157,6 +159,11 @@ export class Bundles {
     const bundle = this.get(id);
     if (!bundle) throw new StoreError('BUNDLE_UNKNOWN', `No bundle with id '${id}'`);
     return bundle;
+  }
+
+  /** The name of the bundle's embargo, or null for an unknown bundle (cheaper than `get`). */
+  embargoNameOf(id: string): string | null {
+    return this.#embargoName.get(id)?.name ?? null;
   }
 
   byEmbargo(embargoId: number): Bundle[] {

@@ -67,11 +67,44 @@ export function migrate(db: Db): number {
   return schemaVersion(db);
 }
 
+interface Savepoint {
+  begin: Database.Statement;
+  release: Database.Statement;
+  rollbackTo: Database.Statement;
+}
+
+const savepoints = new WeakMap<Db, Savepoint>();
+
+function savepointOf(db: Db): Savepoint {
+  let savepoint = savepoints.get(db);
+  if (!savepoint) {
+    savepoint = { begin: db.prepare('SAVEPOINT darkroom_nested'), release: db.prepare('RELEASE darkroom_nested'), rollbackTo: db.prepare('ROLLBACK TO darkroom_nested') };
+    savepoints.set(db, savepoint);
+  }
+  return savepoint;
+}
+
 /**
  * Runs `fn` in a write transaction taken at BEGIN IMMEDIATE, so two processes never both read
  * and then both try to write (which SQLite can only resolve with SQLITE_BUSY). Nested calls
- * become savepoints of the outer transaction.
+ * become savepoints of the outer transaction: a nested call that throws undoes only its own
+ * writes. The savepoint statements are prepared once per database, because the hot paths
+ * (group commit, then each store call inside it) nest a savepoint per message.
  */
 export function inWrite<T>(db: Db, fn: () => T): T {
-  return db.transaction(fn).immediate();
+  if (!db.inTransaction) return db.transaction(fn).immediate();
+  const savepoint = savepointOf(db);
+  savepoint.begin.run();
+  try {
+    const result = fn();
+    if (result instanceof Promise) throw new TypeError('A write transaction cannot run asynchronous work: do the awaiting before or after it');
+    savepoint.release.run();
+    return result;
+  } catch (error) {
+    if (db.inTransaction) {
+      savepoint.rollbackTo.run();
+      savepoint.release.run();
+    }
+    throw error;
+  }
 }

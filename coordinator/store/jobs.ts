@@ -84,6 +84,8 @@ export class Jobs {
   readonly #open;
   readonly #openOfEmbargo;
   readonly #openOfAgent;
+  readonly #holdsOpen;
+  readonly #openInBundle;
   readonly #expiredLeases;
   readonly #pendingCancels;
   readonly #cancelDelivered;
@@ -100,6 +102,8 @@ export class Jobs {
     this.#open = db.prepare<[], RawJob>(`${JOB_SELECT} WHERE j.state IN ('queued', 'offered', 'running')`);
     this.#openOfEmbargo = db.prepare<[number], RawJob>(`${JOB_SELECT} JOIN bundles b ON b.id = j.bundle_id WHERE b.embargo_id = ? AND j.state IN ('queued', 'offered', 'running')`);
     this.#openOfAgent = db.prepare<[number], RawJob>(`${JOB_SELECT} WHERE j.agent_id = ? AND j.state IN ('queued', 'offered', 'running')`);
+    this.#holdsOpen = db.prepare<[number, string], { one: number }>("SELECT 1 AS one FROM jobs WHERE agent_id = ? AND state IN ('offered', 'running') AND bundle_id = ? LIMIT 1");
+    this.#openInBundle = db.prepare<[string], { count: number }>("SELECT count(*) AS count FROM jobs WHERE state IN ('queued', 'offered', 'running') AND bundle_id = ?");
     this.#expiredLeases = db.prepare<[number], RawJob>(`${JOB_SELECT} WHERE j.state = 'running' AND j.lease_until <= ?`);
     this.#pendingCancels = db.prepare<[number, number], RawJob>(`${JOB_SELECT} WHERE j.state = 'cancelled' AND j.cancel_delivered_at IS NULL AND j.offered_at IS NOT NULL AND (? = 0 OR j.agent_id = ?)`);
     this.#cancelDelivered = db.prepare('UPDATE jobs SET cancel_delivered_at = ? WHERE id = ?');
@@ -148,6 +152,16 @@ export class Jobs {
 
   byBundle(bundleId: string): Job[] {
     return this.#byBundle.all(bundleId).map(jobFromRaw);
+  }
+
+  /** Whether the agent was offered or runs a job of this bundle (may it pull the payload?). */
+  holdsOpenJob(agentId: number, bundleId: string): boolean {
+    return this.#holdsOpen.get(agentId, bundleId) !== undefined;
+  }
+
+  /** Jobs of the bundle still queued, offered or running: 0 once every job has ended. */
+  openCount(bundleId: string): number {
+    return this.#openInBundle.get(bundleId)!.count;
   }
 
   /** Running jobs whose lease ended at or before `now`. */

@@ -102,6 +102,7 @@ export class Parties {
   readonly #bySignKey;
   readonly #byId;
   readonly #list;
+  readonly #listRole;
   readonly #insert;
   readonly #declare;
   readonly #seen;
@@ -115,6 +116,7 @@ export class Parties {
     this.#bySignKey = db.prepare<[Uint8Array], RawParty>('SELECT * FROM parties WHERE sign_key = ?');
     this.#byId = db.prepare<[number], RawParty>('SELECT * FROM parties WHERE id = ?');
     this.#list = db.prepare<[], RawParty>('SELECT * FROM parties ORDER BY role, name');
+    this.#listRole = db.prepare<[Role], RawParty>('SELECT * FROM parties WHERE role = ? ORDER BY name');
     this.#insert = db.prepare('INSERT INTO parties (name, role, sign_key, box_key, fingerprint, groups_json, contact, declaration_json, enrolled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.#declare = db.prepare('UPDATE parties SET declaration_json = ? WHERE id = ?');
     this.#seen = db.prepare('UPDATE parties SET last_seen_at = ? WHERE id = ?');
@@ -147,7 +149,7 @@ export class Parties {
   }
 
   list(role?: Role): Party[] {
-    return this.#list.all().map(fromRaw).filter((party) => !role || party.role === role);
+    return (role ? this.#listRole.all(role) : this.#list.all()).map(fromRaw);
   }
 
   /** Inserts a party; only enrolment calls this, inside its transaction. */

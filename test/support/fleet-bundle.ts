@@ -9,13 +9,13 @@ import type { Identity } from '../../shared/identity.js';
 import { smallPatch, tempDir } from './bundle-fixture.js';
 import { enrol, issueToken, type LabAddress } from './coordinator-lab.js';
 import { until } from './demo-job.js';
-import { LightAgent } from './light-agent.js';
+import { ScriptedAgent } from './scripted-agent.js';
 
 export const FLEET_EMBARGO = 'CVE-FLEET';
 const GROUP = 'fleet';
 
 export interface Fleet {
-  agents: LightAgent[];
+  agents: ScriptedAgent[];
   maintainer: Identity;
   trees: string[];
 }
@@ -23,8 +23,8 @@ export interface Fleet {
 /** Enrols `count` light agents declaring `trees` and a maintainer, creates the embargo, connects the agents. */
 export async function startFleet(lab: LabAddress, options: { count: number; trees: string[] }): Promise<Fleet> {
   const maintainer = (await enrol(lab, 'maintainer', issueToken(lab, 'maintainer', 'alice'))).identity;
-  const agents: LightAgent[] = [];
-  for (let i = 0; i < options.count; i++) agents.push(await LightAgent.enrol(lab, `light-${String(i).padStart(3, '0')}`, { trees: options.trees, group: GROUP }));
+  const agents: ScriptedAgent[] = [];
+  for (let i = 0; i < options.count; i++) agents.push(await ScriptedAgent.enrol(lab, `light-${String(i).padStart(3, '0')}`, { trees: options.trees, group: GROUP }));
   lab.admin((store) => store.write(() => store.embargoes.create({ name: FLEET_EMBARGO, testers: `@${GROUP}`, maintainers: 'alice', until: new Date(Date.now() + 86_400_000).toISOString() }, { actor: 'admin:test', now: Date.now() })));
   await Promise.all(agents.map((agent) => agent.connect(lab)));
   await until('every agent connected', () => lab.admin((store) => agents.every((agent) => store.parties.byName(agent.name)?.connectedSince)), 60_000);

@@ -13,6 +13,7 @@ import type { Hub, LiveSubscription, NotificationInit } from '../../../coordinat
 import { DEFAULT_LISTENER_LIMITS, listen } from '../../../coordinator/server/listener.js';
 import { runMaintainerSession } from '../../../coordinator/server/maintainer-session.js';
 import { Registry } from '../../../coordinator/server/registry.js';
+import { GroupCommit } from '../../../coordinator/server/group-commit.js';
 import { payloadPath } from '../../../coordinator/store/bundles.js';
 import type { Store } from '../../../coordinator/store/store.js';
 import { connectMaintainer } from '../../../maintainer/connection.js';
@@ -41,8 +42,9 @@ async function startLab(t: TestContext): Promise<Lab> {
   const subscriptions: LiveSubscription[] = [];
   const offers = { count: 0 };
   const hub: Hub = {
-    store, identity, registry: new Registry(), logger: silentLogger, timings: { heartbeatIntervalMs: 10_000, leaseMs: 60_000 },
+    store, identity, registry: new Registry(), logger: silentLogger, timings: { heartbeatIntervalMs: 10_000, leaseMs: 60_000 }, commits: new GroupCommit(store),
     offerTo: () => undefined,
+    bundleChanged: () => undefined,
     offerToAll: () => void offers.count++,
     notify: (note) => void notes.push(note),
     subscribe: (subscription) => void subscriptions.push(subscription),

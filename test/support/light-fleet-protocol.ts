@@ -1,0 +1,48 @@
+// The messages between a load run and its light-agent host processes, over Node's IPC channel.
+import type { LightAgentSettings } from './light-agent.js';
+
+export type HostCommand =
+  | { kind: 'enrol'; settings: LightAgentSettings; tokens: string[] }
+  | { kind: 'connect' }
+  | { kind: 'configure'; change: Partial<Pick<LightAgentSettings, 'workMs' | 'holdResults'>> }
+  | { kind: 'reset-marks' }
+  | { kind: 'sync' }
+  | { kind: 'release' }
+  | { kind: 'held-results' }
+  | { kind: 'plain-connect'; url: string; count: number }
+  | { kind: 'status' }
+  | { kind: 'stop' };
+
+/** Totals over a host's agents; times are monotonic ms (test/support/load-clock.ts). */
+export interface HostStatus {
+  agents: number;
+  connected: number;
+  /** Agents that received at least one offer since the marks were reset. */
+  offeredAgents: number;
+  jobs: number;
+  offers: number;
+  signed: number;
+  held: number;
+  resultsSent: number;
+  acked: number;
+  duplicateAcks: number;
+  connects: number;
+  connectFailures: number;
+  refusedProgress: number;
+  /** The latest of the agents' first offers since the reset. */
+  lastFirstOfferAt: number | null;
+  /** The largest JobOffer envelope an agent received, encoded. */
+  offerEnvelopeBytes: number;
+  firstSentAt: number | null;
+  lastAckAt: number | null;
+  errors: string[];
+  plainOpen: number;
+  plainReceived: number;
+  plainLastAt: number | null;
+}
+
+export type HostReply =
+  | { kind: 'done'; of: HostCommand['kind'] }
+  | { kind: 'failed'; of: HostCommand['kind']; message: string }
+  | { kind: 'status'; status: HostStatus }
+  | { kind: 'held-results'; results: string[] };
