@@ -5,17 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { PROCESSES_DIR_NAME } from '../../agent/job-processes.js';
 import { isGone, readProcess, type ProcessEntry } from '../../agent/process/proc-table.js';
-import { createDemoRepository } from '../../maintainer/demo/project.js';
-import { tempDir } from '../support/bundle-fixture.js';
-import { enrol, issueToken, startLab } from '../support/coordinator-lab.js';
-import { submitDemo, until } from '../support/demo-job.js';
-import { killHard, processesUnder, runCli, startAgent, writeAgentConfig } from '../support/agent-process.js';
+import { AGENT, rig } from '../support/agent-rig.js';
+import { until } from '../support/demo-job.js';
+import { killHard, processesUnder, startAgent } from '../support/agent-process.js';
 import { filesBelow } from '../support/job-lab.js';
 
-const AGENT = 'lab-orphans';
 /** Two grandchildren that outlive any test unless killed, then the real build after a pause. */
 const BUILD = 'sleep 600 & setsid sleep 601 & sleep 3 && make';
 const GRANDCHILDREN = ['sleep 600', 'sleep 601'];
@@ -27,22 +23,11 @@ const stillThere = async (entry: ProcessEntry) => {
 };
 
 test('a build orphaned by SIGKILL of its agent, grandchildren and all, is ended on restart; the job still ends with one result', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const lab = await startLab(t, { policy: { leaseMs: 2_000 }, heartbeatIntervalMs: 500 });
-  const dir = await tempDir(t, 'dr-orphans-');
-  const repo = await createDemoRepository(join(dir, 'ringbuf'));
-  const setup = await writeAgentConfig(dir, { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, name: AGENT, tree: repo.dir, hardwareClass: 'x86_64/Test/Box', build: BUILD });
-  const enrolled = await runCli(['agent', 'enroll', '--config', setup.config, '--token', issueToken(lab, 'agent', AGENT, ['demo'])]);
-  assert.equal(enrolled.code, 0, enrolled.stderr);
-  const maintainer = (await enrol(lab, 'maintainer', issueToken(lab, 'maintainer', 'alice'))).identity;
-  lab.admin((store) => store.write(() => store.embargoes.create({ name: 'CVE-DEMO', testers: '@demo', maintainers: 'alice', until: new Date(Date.now() + 86_400_000).toISOString() }, { actor: 'admin:test', now: Date.now() })));
-  const agents: ChildProcess[] = [];
-  t.after(async () => {
-    for (const agent of agents) await killHard(agent);
-  });
+  const { lab, setup, agents, submit } = await rig(t, { stages: { build: BUILD } });
 
   agents.push(startAgent(setup));
   await until('the agent to connect', () => lab.coordinator.hub.registry.isConnected(AGENT), 30_000);
-  const bundleId = await submitDemo(t, lab, { maintainer, agents: [AGENT] });
+  const bundleId = await submit();
   const running = await until('the build and both grandchildren to run', async () => {
     const found = (await processesUnder(setup.dir)).filter((p) => p.pid !== agents[0]!.pid);
     return GRANDCHILDREN.every((argv) => found.some((p) => p.argv.join(' ') === argv)) && found;

@@ -6,53 +6,29 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
-import { createDemoRepository } from '../../maintainer/demo/project.js';
 import { verifySignedResultBytes } from '../../shared/result.js';
 import { statusFromProto, type Status } from '../../shared/status.js';
 import { tempDir } from '../support/bundle-fixture.js';
-import { enrol, issueToken, startLab, type Lab } from '../support/coordinator-lab.js';
-import { submitDemo, until } from '../support/demo-job.js';
-import { killHard, processesUnder, runCli, startAgent, writeAgentConfig, type AgentSetup } from '../support/agent-process.js';
+import { AGENT, rig, type Rig } from '../support/agent-rig.js';
+import { until } from '../support/demo-job.js';
+import { processesUnder, startAgent } from '../support/agent-process.js';
 
-const AGENT = 'lab-reboot';
 const BUILT_KERNEL = '6.1.0-darkroom+';
 const OLD_KERNEL = '6.1.0-distro';
 const TEST_TIMEOUT_MS = 180_000;
 
-interface Rig {
-  lab: Lab;
-  setup: AgentSetup;
-  agents: ChildProcess[];
-  submit(): Promise<string>;
-}
-
 /** An agent whose restart command "boots" `comesBack` (by writing it where the kernel check reads) and kills the agent. */
-async function rig(t: TestContext, comesBack: string): Promise<Rig> {
-  const lab = await startLab(t);
-  const dir = await tempDir(t, 'dr-reboot-');
-  const repo = await createDemoRepository(join(dir, 'ringbuf'));
-  const kernelFile = join(dir, 'running-kernel');
+async function rebootRig(t: TestContext, comesBack: string): Promise<Rig> {
+  const kernelFile = join(await tempDir(t, 'dr-reboot-'), 'running-kernel');
   await writeFile(kernelFile, `${OLD_KERNEL}\n`);
-  const setup = await writeAgentConfig(dir, {
-    url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, name: AGENT, tree: repo.dir, hardwareClass: 'x86_64/Test/Box',
-    boot: {
-      method: 'reboot',
-      expected: `echo ${BUILT_KERNEL}`,
-      command: `echo ${comesBack} > ${kernelFile} && kill -9 $PPID`,
-      expect_kernel_command: `cat ${kernelFile}`,
-      timeout: '1m',
-    },
-  });
-  const enrolled = await runCli(['agent', 'enroll', '--config', setup.config, '--token', issueToken(lab, 'agent', AGENT, ['demo'])]);
-  assert.equal(enrolled.code, 0, enrolled.stderr);
-  const maintainer = (await enrol(lab, 'maintainer', issueToken(lab, 'maintainer', 'alice'))).identity;
-  lab.admin((store) => store.write(() => store.embargoes.create({ name: 'CVE-DEMO', testers: '@demo', maintainers: 'alice', until: new Date(Date.now() + 86_400_000).toISOString() }, { actor: 'admin:test', now: Date.now() })));
-  const agents: ChildProcess[] = [];
-  t.after(async () => {
-    for (const agent of agents) await killHard(agent);
-  });
-  return { lab, setup, agents, submit: () => submitDemo(t, lab, { maintainer, agents: [AGENT] }) };
+  const boot = {
+    method: 'reboot',
+    expected: `echo ${BUILT_KERNEL}`,
+    command: `echo ${comesBack} > ${kernelFile} && kill -9 $PPID`,
+    expect_kernel_command: `cat ${kernelFile}`,
+    timeout: '1m',
+  };
+  return rig(t, { stages: { boot }, lab: {} });
 }
 
 /** Runs the job up to the restart: the agent dies by its own restart command, the job saved. */
@@ -91,7 +67,7 @@ async function stopAndCheck(r: Rig): Promise<void> {
 }
 
 test('reboot by a real agent: killed by its restart command, restarted, it resumes the job and reports boot PASS on the expected kernel', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const r = await rig(t, BUILT_KERNEL);
+  const r = await rebootRig(t, BUILT_KERNEL);
   const bundleId = await runUntilRestart(r);
   assert.deepEqual(await resumeAfterRestart(r, bundleId), { apply: 'PASS', build: 'PASS', boot: 'PASS', 'workload:unit': 'PASS', 'workload:stress': 'PASS' });
   assert.equal(r.lab.admin((store) => store.jobs.byBundle(bundleId)[0]!.status), 'PASS');
@@ -99,7 +75,7 @@ test('reboot by a real agent: killed by its restart command, restarted, it resum
 });
 
 test('reboot by a real agent: the machine came back on another kernel, so boot FAIL and the workloads are skipped', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const r = await rig(t, OLD_KERNEL);
+  const r = await rebootRig(t, OLD_KERNEL);
   const bundleId = await runUntilRestart(r);
   assert.deepEqual(await resumeAfterRestart(r, bundleId), { apply: 'PASS', build: 'PASS', boot: 'FAIL', 'workload:unit': 'SKIP', 'workload:stress': 'SKIP' });
   assert.equal(r.lab.admin((store) => store.jobs.byBundle(bundleId)[0]!.status), 'FAIL');
