@@ -1,9 +1,10 @@
-// `darkroom agent …`: the daemon on a tester's lab machine.
+// `darkroom agent …`: the daemon on a tester's lab machine. `check` and `enroll` load their
+// modules (git through execa, the enrolment client) only when they run, so that the long-running
+// `agent run` does not hold them.
 import type { Command } from 'commander';
-import { checkAgent, type AgentCheck } from '../agent/check.js';
+import type { AgentCheck } from '../agent/check.js';
 import { ConfigError, declaredWorkloads, formatDuration, loadAgentConfig, type AgentConfig, type TreeSettings } from '../agent/config/index.js';
 import { runDaemon } from '../agent/daemon.js';
-import { enrollAgent } from '../agent/enroll.js';
 import { gatherHardwareProfile } from '../agent/hardware/index.js';
 import { createLogger } from '../shared/log.js';
 import { problem, say } from './output.js';
@@ -52,6 +53,7 @@ async function loadOrReport(path: string): Promise<AgentConfig | null> {
 async function runEnroll(options: { config: string; token: string; contact?: string }): Promise<number> {
   const config = await loadOrReport(options.config);
   if (!config) return 1;
+  const { enrollAgent } = await import('../agent/enroll.js');
   const logger = createLogger('agent-enroll');
   const profile = await gatherHardwareProfile({ logger });
   const { record, identityPath } = await enrollAgent(config, { token: options.token, ...(options.contact ? { contact: options.contact } : {}), profile, logger });
@@ -88,6 +90,7 @@ async function runAgent(path: string): Promise<number> {
 async function runCheck(path: string): Promise<number> {
   const config = await loadOrReport(path);
   if (!config) return 1;
+  const { checkAgent } = await import('../agent/check.js');
   const check = await checkAgent(config, { logger: createLogger('agent-check') });
   printCheck(config, check);
   for (const line of check.problems) problem(line);
