@@ -71,13 +71,9 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
   });
 }
 
-/**
- * Starts `darkroom agent run`; its JSON log (debug level unless `logLevel`) goes to `<dir>/agent.log`.
- * `env` is added to this process's environment (a unit's NODE_OPTIONS, say).
- */
+/** Starts `darkroom agent run`; its JSON log (debug level unless `logLevel`) goes to `<dir>/agent.log`. `env` adds to the environment. */
 export function startAgent(setup: AgentSetup, options: { logLevel?: string; env?: Record<string, string> } = {}): ChildProcess {
-  const env = { ...process.env, ...options.env, DARKROOM_LOG_LEVEL: options.logLevel ?? 'debug' };
-  const child = spawn(process.execPath, [CLI, 'agent', 'run', '--config', setup.config], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const child = spawn(process.execPath, [CLI, 'agent', 'run', '--config', setup.config], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DARKROOM_LOG_LEVEL: options.logLevel ?? 'debug', ...options.env } });
   child.stderr!.pipe(createWriteStream(join(setup.dir, 'agent.log'), { flags: 'a' }));
   return child;
 }
