@@ -1,7 +1,8 @@
 // What this agent tells the coordinator it offers: hardware, class, trees, workloads, concurrency.
 import type { darkroom } from '../proto/darkroom.js';
 import { SOFTWARE } from '../shared/version.js';
-import { declaredWorkloads, type AgentConfig } from './config/index.js';
+import type { AgentConfig } from './config/index.js';
+import { declaredWorkloads } from './config/trees.js';
 import { profileToProto, resolveHardwareClass, type HardwareProfile } from './hardware/index.js';
 
 export type Declaration = darkroom.v1.AgentDeclaration.$Properties;

@@ -5,7 +5,7 @@
 import type { darkroom } from '../proto/darkroom.js';
 import { messageOf } from '../shared/errors.js';
 import type { Channel } from '../transport/channel.js';
-import { treeSettings } from './config/index.js';
+import { treeSettings } from './config/trees.js';
 import { killLeftovers } from './process/leftovers.js';
 import type { PersistedJob } from './job-state.js';
 import type { Job, JobEnd, JobEnvironment } from './job.js';

@@ -43,8 +43,8 @@ export interface AgentLab {
   setup: AgentSetup;
   /** The running agent daemon. */
   agent: ChildProcess;
-  /** Submits the demo series and resolves when the maintainer hears that its job finished. */
-  runJob(): Promise<JobTimeline>;
+  /** Submits a series (default the demo series) and resolves when the maintainer hears that its job finished. */
+  runJob(series?: string): Promise<JobTimeline>;
   close(): Promise<void>;
 }
 
@@ -92,8 +92,13 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+export interface AgentLabOptions {
+  /** Variables added to the agent daemon's environment, as its systemd unit sets them. */
+  env?: Record<string, string>;
+}
+
 /** Everything below `dir`; the agent is started and connected when this resolves. */
-export async function startAgentLab(dir: string, agentConfig: LabAgentConfig): Promise<AgentLab> {
+export async function startAgentLab(dir: string, agentConfig: LabAgentConfig, options: AgentLabOptions = {}): Promise<AgentLab> {
   const dataDir = join(dir, 'coordinator');
   await initCoordinator(dataDir);
   const admin = Store.open(dataDir);
@@ -114,7 +119,7 @@ export async function startAgentLab(dir: string, agentConfig: LabAgentConfig): P
     if (envelope.notification) timelines.note(envelope.notification);
   });
 
-  const agent = startAgent(setup, { logLevel: 'info' });
+  const agent = startAgent(setup, { logLevel: 'info', ...(options.env ? { env: options.env } : {}) });
   const close = async () => {
     await stop(agent);
     connection.close();
@@ -130,8 +135,8 @@ export async function startAgentLab(dir: string, agentConfig: LabAgentConfig): P
   const base = await readSeriesBase(DEMO_SERIES_DIR);
   return {
     dir, repo, base, setup, agent, close,
-    runJob: async () => {
-      const submitted = await submitBundle(home, connection, { embargo: EMBARGO, targets: [{ tree: DEMO_TREE, base, series: DEMO_SERIES_DIR }], workloads: [], confirm: async () => true });
+    runJob: async (series = DEMO_SERIES_DIR) => {
+      const submitted = await submitBundle(home, connection, { embargo: EMBARGO, targets: [{ tree: DEMO_TREE, base, series }], workloads: [], confirm: async () => true });
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`Bench job of bundle ${submitted.bundleId} did not finish within ${JOB_TIMEOUT_MS / 1000} s: see ${join(dir, 'agent.log')}`)), JOB_TIMEOUT_MS);

@@ -1,9 +1,14 @@
-// `darkroom agent …`: the daemon on a tester's lab machine.
+// `darkroom agent …`: the daemon on a tester's lab machine. `check` and `enroll` load their
+// modules (the config parser, git through execa, the enrolment client) only when they run, and
+// `agent run` reads its config in a child process, so that the long-running daemon holds none.
 import type { Command } from 'commander';
-import { checkAgent, type AgentCheck } from '../agent/check.js';
-import { ConfigError, declaredWorkloads, formatDuration, loadAgentConfig, type AgentConfig, type TreeSettings } from '../agent/config/index.js';
+import type { AgentCheck } from '../agent/check.js';
+import { formatDuration } from '../agent/config/duration.js';
+import { ConfigError } from '../agent/config/errors.js';
+import type { AgentConfig, TreeSettings } from '../agent/config/index.js';
+import { readAgentConfig } from '../agent/config/read.js';
+import { declaredWorkloads } from '../agent/config/trees.js';
 import { runDaemon } from '../agent/daemon.js';
-import { enrollAgent } from '../agent/enroll.js';
 import { gatherHardwareProfile } from '../agent/hardware/index.js';
 import { createLogger } from '../shared/log.js';
 import { problem, say } from './output.js';
@@ -38,10 +43,16 @@ export function registerAgentCommands(program: Command): void {
     });
 }
 
+/** Reads the config in this process (check and enroll end soon after). */
+async function loadInProcess(path: string): Promise<AgentConfig> {
+  const { loadAgentConfig } = await import('../agent/config/index.js');
+  return loadAgentConfig(path);
+}
+
 /** The config, or null after printing one line per problem. */
-async function loadOrReport(path: string): Promise<AgentConfig | null> {
+async function loadOrReport(path: string, read: (path: string) => Promise<AgentConfig> = loadInProcess): Promise<AgentConfig | null> {
   try {
-    return await loadAgentConfig(path);
+    return await read(path);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const line of error.problems) problem(line);
@@ -52,6 +63,7 @@ async function loadOrReport(path: string): Promise<AgentConfig | null> {
 async function runEnroll(options: { config: string; token: string; contact?: string }): Promise<number> {
   const config = await loadOrReport(options.config);
   if (!config) return 1;
+  const { enrollAgent } = await import('../agent/enroll.js');
   const logger = createLogger('agent-enroll');
   const profile = await gatherHardwareProfile({ logger });
   const { record, identityPath } = await enrollAgent(config, { token: options.token, ...(options.contact ? { contact: options.contact } : {}), profile, logger });
@@ -66,7 +78,7 @@ async function runEnroll(options: { config: string; token: string; contact?: str
 
 /** Runs until SIGTERM or SIGINT; the first signal stops gracefully (jobs cancelled and wiped). */
 async function runAgent(path: string): Promise<number> {
-  const config = await loadOrReport(path);
+  const config = await loadOrReport(path, readAgentConfig);
   if (!config) return 1;
   const logger = createLogger('agent');
   const controller = new AbortController();
@@ -88,6 +100,7 @@ async function runAgent(path: string): Promise<number> {
 async function runCheck(path: string): Promise<number> {
   const config = await loadOrReport(path);
   if (!config) return 1;
+  const { checkAgent } = await import('../agent/check.js');
   const check = await checkAgent(config, { logger: createLogger('agent-check') });
   printCheck(config, check);
   for (const line of check.problems) problem(line);

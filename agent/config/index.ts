@@ -1,13 +1,13 @@
 // The agent's config file: read agent.yaml, validate it strictly with line numbers, settle it.
+// This loads the YAML parser and zod; the daemon reads its config through read.ts instead.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { DarkroomError } from '../../shared/errors.js';
 import { formatProblem, problemAt, problemsOf, type ConfigProblem } from '../../shared/yaml-problems.js';
+import { ConfigError } from './errors.js';
 import { checkMemoryBacked } from './memory-fs.js';
 import { resolveConfig, type AgentConfig } from './resolve.js';
 import { rawConfigSchema } from './schema.js';
-import type { TreeSettings } from '../pipeline/settings.js';
 
 export type { AgentConfig } from './resolve.js';
 export type { BootSettings, CommandStage, TreeSettings, WorkloadSettings } from '../pipeline/settings.js';
@@ -15,21 +15,11 @@ export type { WorkloadFormat } from '../parsers/index.js';
 export { AUTO_HARDWARE_CLASS, DEFAULT_MEMORY_WORKSPACE, QEMU_DEFAULTS } from './resolve.js';
 export { formatDuration, parseDuration } from './duration.js';
 export { checkMemoryBacked } from './memory-fs.js';
+export { ConfigError, type ConfigErrorCode } from './errors.js';
+export { declaredWorkloads, treeSettings } from './trees.js';
 
 /** Largest config file read; anything bigger is not an agent config. */
 export const MAX_CONFIG_BYTES = 1_048_576;
-
-export type ConfigErrorCode = 'CONFIG_UNREADABLE' | 'CONFIG_INVALID' | 'TREE_UNKNOWN';
-
-/** A config that cannot be used; `problems` holds one "file:line: key: what" line per problem. */
-export class ConfigError extends DarkroomError<ConfigErrorCode> {
-  readonly problems: readonly string[];
-
-  constructor(code: ConfigErrorCode, message: string, options: { problems?: readonly string[]; cause?: unknown } = {}) {
-    super(code, message, { cause: options.cause });
-    this.problems = options.problems ?? [message];
-  }
-}
 
 /**
  * Reads and validates the agent config at `path`. Every problem is collected (syntax, unknown
@@ -65,21 +55,4 @@ export async function loadAgentConfig(path: string): Promise<AgentConfig> {
   }
   if (located.length > 0) fail(located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
   return config;
-}
-
-/** The settings of one declared tree, for a job that names it. */
-export function treeSettings(config: AgentConfig, treeName: string): TreeSettings {
-  const tree = config.trees.find((candidate) => candidate.name === treeName);
-  if (!tree) {
-    const declared = config.trees.map((candidate) => candidate.name).join(', ');
-    throw new ConfigError('TREE_UNKNOWN', `Tree ${treeName} is not declared in ${config.file} (declared: ${declared}): add it under trees`);
-  }
-  return tree;
-}
-
-/** Every workload declared for any tree, by name, for the agent's declaration to the coordinator. */
-export function declaredWorkloads(config: AgentConfig): { name: string; format: string }[] {
-  const byName = new Map<string, string>();
-  for (const tree of config.trees) for (const workload of tree.workloads) if (!byName.has(workload.name)) byName.set(workload.name, workload.format);
-  return [...byName].sort(([a], [b]) => a.localeCompare(b)).map(([name, format]) => ({ name, format }));
 }
