@@ -7,7 +7,7 @@ import { darkroom } from '../proto/darkroom.js';
 import { initCoordinator } from '../coordinator/admin/init.js';
 import { startCoordinator, type RunningCoordinator } from '../coordinator/server/coordinator.js';
 import { Store } from '../coordinator/store/store.js';
-import { connectMaintainer, enrolMaintainer, type MaintainerConnection } from '../maintainer/connection.js';
+import { connectMaintainer, enrolMaintainer } from '../maintainer/connection.js';
 import { createDemoRepository, DEMO_SERIES_DIR, DEMO_TREE, readSeriesBase, type DemoRepository } from '../maintainer/demo/project.js';
 import { MaintainerHome } from '../maintainer/home.js';
 import { submitBundle } from '../maintainer/submit.js';
