@@ -4,13 +4,24 @@
 // chain holds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { restartCoordinator, stopCoordinator } from '../support/coordinator-lab.js';
 import { until } from '../support/demo-job.js';
 import { killHard } from '../support/agent-process.js';
-import { assertNothingLeft, assertOneSignedResult, buildRunning, connected, FAULT_TEST_TIMEOUT_MS, LAB_OPTIONS, outboxFiles, rig, running, start } from '../support/agent-rig.js';
+import { assertNothingLeft, assertOneSignedResult, buildRunning, connected, FAULT_TEST_TIMEOUT_MS, LAB_OPTIONS, outboxFiles, rig, running, start, type Rig } from '../support/agent-rig.js';
 
 /** A boot command slow enough to be caught running. */
 const SLOW_BOOT = 'sleep 3 && echo booted';
+
+/** SIGKILLs the agent with no result stored yet, starts it again, and waits for the job's one result. */
+async function killAndRestart(r: Rig, agent: ChildProcess, bundleId: string): Promise<void> {
+  await killHard(agent);
+  assert.equal(r.lab.admin((store) => store.results.byBundle(bundleId)).length, 0, 'no result before the restart');
+  start(r);
+  await until('the job to finish', () => r.lab.admin((store) => store.jobs.byBundle(bundleId)[0]!.state === 'done'), 120_000);
+  await until('the outbox to drain', async () => (await outboxFiles(r.setup)).length === 0, 20_000);
+  assertOneSignedResult(r, bundleId);
+}
 
 test('an agent killed with SIGKILL mid-build runs the job again after restart and the result is stored once', { timeout: FAULT_TEST_TIMEOUT_MS }, async (t) => {
   const r = await rig(t);
@@ -18,13 +29,7 @@ test('an agent killed with SIGKILL mid-build runs the job again after restart an
   await connected(r);
   const bundleId = await r.submit();
   await buildRunning(r.setup);
-  await killHard(first);
-  assert.equal(r.lab.admin((store) => store.results.byBundle(bundleId)).length, 0, 'no result before the restart');
-
-  start(r);
-  await until('the job to finish', () => r.lab.admin((store) => store.jobs.byBundle(bundleId)[0]!.state === 'done'), 120_000);
-  await until('the outbox to drain', async () => (await outboxFiles(r.setup)).length === 0, 20_000);
-  assertOneSignedResult(r, bundleId);
+  await killAndRestart(r, first, bundleId);
   await assertNothingLeft(r);
 });
 
@@ -34,13 +39,7 @@ test('an agent killed with SIGKILL mid-boot runs the job again after restart and
   await connected(r);
   const bundleId = await r.submit();
   await running(r.setup, SLOW_BOOT);
-  await killHard(first);
-  assert.equal(r.lab.admin((store) => store.results.byBundle(bundleId)).length, 0, 'no result before the restart');
-
-  start(r);
-  await until('the job to finish', () => r.lab.admin((store) => store.jobs.byBundle(bundleId)[0]!.state === 'done'), 120_000);
-  await until('the outbox to drain', async () => (await outboxFiles(r.setup)).length === 0, 20_000);
-  assertOneSignedResult(r, bundleId);
+  await killAndRestart(r, first, bundleId);
   const stages = r.lab.admin((store) => store.results.byBundle(bundleId))[0]!.stages as Array<{ name: string; status: string }>;
   assert.equal(stages.find((s) => s.name === 'boot')?.status, 'PASS', 'the boot ran to the end on the second start');
   await assertNothingLeft(r);
