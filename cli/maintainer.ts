@@ -1,7 +1,6 @@
 // `darkroom enroll|submit|rewrap|watch|report|logs`: the maintainer's commands, on a home directory.
 import { Option, type Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
-import type { darkroom } from '../proto/darkroom.js';
 import { createLogger } from '../shared/log.js';
 import { WireError } from '../shared/wire/errors.js';
 import { connectMaintainer, enrolMaintainer, type MaintainerConnection } from '../maintainer/connection.js';
@@ -9,6 +8,7 @@ import { MaintainerHome, resolveHome, type PinReview } from '../maintainer/home.
 import { fetchLogs, matchesStage } from '../maintainer/logs.js';
 import type { PinConfirmation } from '../maintainer/recipients.js';
 import { prefersUnicode, renderReport, reportExitCode, reportToJson } from '../maintainer/render/report.js';
+import { loadReport } from '../maintainer/report.js';
 import { WatchView } from '../maintainer/render/watch.js';
 import { rewrapBundle } from '../maintainer/rewrap.js';
 import { pairTargets, submitBundle } from '../maintainer/submit.js';
@@ -50,12 +50,6 @@ function confirmPins(yes: boolean): PinConfirmation {
       prompt.close();
     }
   };
-}
-
-async function fetchReport(connection: MaintainerConnection, bundleId: string): Promise<darkroom.v1.Report> {
-  const reply = await connection.channel.request({ reportRequest: { bundleId } });
-  if (!reply.report) throw new WireError('UNEXPECTED_MESSAGE', `Coordinator answered a report request with '${reply.body}'`);
-  return reply.report as darkroom.v1.Report;
 }
 
 export function registerMaintainerCommands(program: Command): void {
@@ -139,7 +133,7 @@ export function registerMaintainerCommands(program: Command): void {
     .option('--json', 'stable JSON (format darkroom.report.v1) instead of the table', false)
     .addOption(homeOption())
     .action(async (bundleId: string, options: HomeOption & { json: boolean }) => {
-      const report = await withConnection(options, (connection) => fetchReport(connection, bundleId));
+      const report = await withConnection(options, (connection, home) => loadReport(connection, { bundleId, home }));
       if (options.json) say(JSON.stringify(reportToJson(report), null, 2));
       else process.stdout.write(renderReport(report, { unicode: prefersUnicode(process.stdout, process.env) }));
       process.exitCode = reportExitCode(report);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Darkroom's tests need: git and a C toolchain for the demo, and what
-# the real-kernel test adds (scripts/kernel-packages.txt). Installs only what is missing.
+# Installs the Debian packages Darkroom's tests need: git and a C toolchain for the demo, bubblewrap
+# for the agent's sandbox, chromium for the dashboard's browser tests, and what the real-kernel
+# test adds (scripts/kernel-packages.txt). Installs only what is missing.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-packages=(git make gcc libc6-dev)
+packages=(git make gcc libc6-dev bubblewrap chromium)
 while read -r p; do [ -n "$p" ] && [ "${p#\#}" = "$p" ] && packages+=("$p"); done < "$here/kernel-packages.txt"
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
