@@ -13,6 +13,7 @@ import { MaintainerHome } from '../maintainer/home.js';
 import { submitBundle } from '../maintainer/submit.js';
 import { silentLogger } from '../shared/log.js';
 import { runCli, startAgent, writeAgentConfig, type AgentConfigOptions, type AgentSetup } from '../test/support/agent-process.js';
+import { approveAgents } from '../test/support/approvals.js';
 import { until } from '../test/support/demo-job.js';
 
 const AGENT = 'lab-bench';
@@ -112,6 +113,7 @@ export async function startAgentLab(dir: string, agentConfig: LabAgentConfig, op
   const home = new MaintainerHome(join(dir, 'maintainer'));
   await enrolMaintainer(home, { coordinator: coordinator.url, fingerprint: coordinator.fingerprint, token: issue('maintainer', MAINTAINER), logger: silentLogger });
   admin.write(() => admin.embargoes.create({ name: EMBARGO, testers: AGENT, maintainers: MAINTAINER, until: new Date(now + EMBARGO_MS).toISOString() }, { actor: 'admin:bench', now }));
+  await approveAgents(home, admin.parties.list('agent'));
   const connection = await connectMaintainer(home, { logger: silentLogger });
   await connection.channel.request({ subscribe: { all: true } });
   const timelines = new Timelines();
@@ -136,7 +138,7 @@ export async function startAgentLab(dir: string, agentConfig: LabAgentConfig, op
   return {
     dir, repo, base, setup, agent, close,
     runJob: async (series = DEMO_SERIES_DIR) => {
-      const submitted = await submitBundle(home, connection, { embargo: EMBARGO, targets: [{ tree: DEMO_TREE, base, series }], workloads: [], confirm: async () => true });
+      const submitted = await submitBundle(home, connection, { embargo: EMBARGO, targets: [{ tree: DEMO_TREE, base, series }], workloads: [] });
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`Bench job of bundle ${submitted.bundleId} did not finish within ${JOB_TIMEOUT_MS / 1000} s: see ${join(dir, 'agent.log')}`)), JOB_TIMEOUT_MS);

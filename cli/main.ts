@@ -19,6 +19,7 @@ const GROUPS: Record<string, () => Promise<Register>> = {
 const TOP_LEVEL: Array<() => Promise<Register>> = [
   async () => (await import('./maintainer.js')).registerMaintainerCommands,
   async () => (await import('./evidence.js')).registerEvidenceCommands,
+  async () => (await import('./trust.js')).registerTrustCommands,
 ];
 
 /** What to register for `argv` (node, script, args…): the group its first word names, or all. */

@@ -1,12 +1,10 @@
 // `darkroom enroll|submit|rewrap|watch|report|logs`: the maintainer's commands, on a home directory.
 import { Option, type Command } from 'commander';
-import { createInterface } from 'node:readline/promises';
 import { createLogger } from '../shared/log.js';
 import { WireError } from '../shared/wire/errors.js';
 import { connectMaintainer, enrolMaintainer, type MaintainerConnection } from '../maintainer/connection.js';
-import { MaintainerHome, resolveHome, type PinReview } from '../maintainer/home.js';
+import { MaintainerHome, resolveHome } from '../maintainer/home.js';
 import { fetchLogs, matchesStage } from '../maintainer/logs.js';
-import type { PinConfirmation } from '../maintainer/recipients.js';
 import { prefersUnicode, renderReport, reportExitCode, reportToJson } from '../maintainer/render/report.js';
 import { loadReport } from '../maintainer/report.js';
 import { WatchView } from '../maintainer/render/watch.js';
@@ -14,7 +12,8 @@ import { rewrapBundle } from '../maintainer/rewrap.js';
 import { pairTargets, submitBundle } from '../maintainer/submit.js';
 import { subscribeWebhook } from '../maintainer/subscribe.js';
 import { watchAll, watchBundle } from '../maintainer/watch.js';
-import { hint, say, warn } from './output.js';
+import { hint, say } from './output.js';
+import { reportTrust, terminalPrompt } from './trust.js';
 
 interface HomeOption {
   home?: string;
@@ -33,23 +32,6 @@ async function withConnection<T>(options: HomeOption, fn: (connection: Maintaine
   } finally {
     connection.close();
   }
-}
-
-/** Shows new agents; accepts changed keys with --yes, or when the person at the terminal agrees. */
-function confirmPins(yes: boolean): PinConfirmation {
-  return async (review: PinReview) => {
-    for (const agent of review.added) say(`New recipient ${agent.name} ${agent.fingerprint}: pinned`);
-    if (review.changed.length === 0) return true;
-    for (const change of review.changed) warn(`the key of ${change.name} changed: pinned ${change.pinned}, now ${change.offered}`);
-    if (yes) return true;
-    if (!process.stdin.isTTY) return false;
-    const prompt = createInterface({ input: process.stdin, output: process.stderr });
-    try {
-      return /^y(es)?$/i.test((await prompt.question('Accept the new key(s) and seal to them? [y/N] ')).trim());
-    } finally {
-      prompt.close();
-    }
-  };
 }
 
 export function registerMaintainerCommands(program: Command): void {
@@ -71,28 +53,30 @@ export function registerMaintainerCommands(program: Command): void {
 
   program
     .command('submit')
-    .description('seal a patch series per target tree to the embargo\'s eligible agents and upload it')
+    .description('seal a patch series per target tree to the embargo\'s approved agents and upload it')
     .requiredOption('--embargo <name>', 'the embargo the series belongs to')
     .requiredOption('--tree <name=base>', 'a target tree and the commit the series applies to (repeatable)', collect)
     .requiredOption('--series <path>', 'directory of git format-patch files or an mbox, one per --tree (repeatable)', collect)
     .option('--workload <name>', 'a workload to run (repeatable; default every workload agents declared)', collect)
-    .option('--yes', 'accept changed agent keys without asking', false)
     .addOption(homeOption())
-    .action(async (options: HomeOption & { embargo: string; tree: string[]; series: string[]; workload?: string[]; yes: boolean }) => {
+    .action(async (options: HomeOption & { embargo: string; tree: string[]; series: string[]; workload?: string[] }) => {
       const targets = pairTargets(options.tree, options.series);
-      const submitted = await withConnection(options, (connection, home) => submitBundle(home, connection, { embargo: options.embargo, targets, workloads: options.workload ?? [], confirm: confirmPins(options.yes) }));
+      const prompt = terminalPrompt();
+      const submitted = await withConnection(options, (connection, home) => submitBundle(home, connection, { embargo: options.embargo, targets, workloads: options.workload ?? [], ...(prompt ? { prompt } : {}) }));
+      reportTrust(submitted.trust, options);
       say(submitted.bundleId);
-      hint(`sealed to ${submitted.recipients.join(', ')}; ${submitted.jobs} jobs; follow with 'darkroom watch ${submitted.bundleId}'`);
+      hint(`sealed to ${submitted.recipients.join(', ')}; logs sealed to ${submitted.logReaders.join(', ')}; ${submitted.jobs} jobs; follow with 'darkroom watch ${submitted.bundleId}'`);
     });
 
   program
     .command('rewrap')
-    .description('seal a bundle\'s key to agents that became eligible after it was submitted')
+    .description('seal a bundle\'s key to agents that became eligible, or were approved, after it was submitted')
     .argument('<bundle>', 'the bundle id')
-    .option('--yes', 'accept changed agent keys without asking', false)
     .addOption(homeOption())
-    .action(async (bundleId: string, options: HomeOption & { yes: boolean }) => {
-      const rewrapped = await withConnection(options, (connection, home) => rewrapBundle(home, connection, { bundleId, confirm: confirmPins(options.yes) }));
+    .action(async (bundleId: string, options: HomeOption) => {
+      const prompt = terminalPrompt();
+      const rewrapped = await withConnection(options, (connection, home) => rewrapBundle(home, connection, { bundleId, ...(prompt ? { prompt } : {}) }));
+      reportTrust(rewrapped.trust, options);
       say(rewrapped.added.length === 0 ? `No new eligible agent for bundle ${bundleId}` : `Sealed bundle ${bundleId} to ${rewrapped.added.join(', ')}: ${rewrapped.jobs} new jobs`);
     });
 

@@ -1,12 +1,13 @@
-// The maintainer's home directory: identity, the pinned coordinator, and pinned agent keys.
+// The maintainer's home directory: identity, the pinned coordinator, approvals and bundle records.
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DarkroomError } from '../shared/errors.js';
 import { readIdentity, type Identity } from '../shared/identity.js';
+import { EMPTY_TRUST, TrustError, YOU, vouchers, type TrustRecord } from './trust.js';
 
-export type HomeErrorCode = 'NOT_ENROLLED' | 'HOME_MALFORMED' | 'PIN_CHANGED' | 'BUNDLE_UNKNOWN' | 'ALREADY_ENROLLED';
+export type HomeErrorCode = 'NOT_ENROLLED' | 'HOME_MALFORMED' | 'BUNDLE_UNKNOWN' | 'ALREADY_ENROLLED';
 
 export class HomeError extends DarkroomError<HomeErrorCode> {}
 
@@ -18,9 +19,10 @@ export interface MaintainerSettings {
   ca?: string;
 }
 
+/** An agent key this home trusts, and who approved it ("you" or a co-maintainer's name). */
 export interface AgentPin {
   fingerprint: string;
-  pinnedAt: string;
+  approvedBy: string;
 }
 
 /** --home, else $DARKROOM_HOME, else ~/.darkroom. */
@@ -72,13 +74,31 @@ export class MaintainerHome {
     return writePrivateJson(join(this.dir, 'maintainer.json'), settings);
   }
 
-  async pins(): Promise<Record<string, AgentPin>> {
-    const text = await readFile(join(this.dir, 'pins.json'), 'utf8').catch(() => '{}');
-    return JSON.parse(text) as Record<string, AgentPin>;
+  /** What this home approved and the co-maintainers' lists it took (docs/trust.md). */
+  async trust(): Promise<TrustRecord> {
+    const path = join(this.dir, 'trust.json');
+    const text = await readFile(path, 'utf8').catch(() => null);
+    if (text === null) return EMPTY_TRUST;
+    try {
+      return JSON.parse(text) as TrustRecord;
+    } catch (cause) {
+      throw new TrustError('TRUST_MALFORMED', `${path} is not valid JSON: restore it from your backup`, { cause });
+    }
   }
 
-  savePins(pins: Record<string, AgentPin>): Promise<void> {
-    return writePrivateJson(join(this.dir, 'pins.json'), pins);
+  saveTrust(record: TrustRecord): Promise<void> {
+    return writePrivateJson(join(this.dir, 'trust.json'), record);
+  }
+
+  /** The agent keys results and logs are checked against: approved here, or by an approved co-maintainer. */
+  async pins(): Promise<Record<string, AgentPin>> {
+    const pins: Record<string, AgentPin> = {};
+    for (const [key, list] of vouchers(await this.trust())) {
+      if (!key.startsWith('agent:')) continue;
+      const chosen = list.find((voucher) => voucher.by === YOU) ?? list[0]!;
+      pins[key.slice('agent:'.length)] = { fingerprint: chosen.fingerprint, approvedBy: chosen.by };
+    }
+    return pins;
   }
 
   /** Where sealed bundles are written before upload, and bundle records kept (mode 0700). */
@@ -118,34 +138,4 @@ export interface BundleRecord {
   /** Agents the content key is wrapped for, by name. */
   recipients: string[];
   submittedAt: string;
-}
-
-/** The pins after a review: new agents added; a changed key replaces the pin only when confirmed. */
-export function updatePins(pins: Record<string, AgentPin>, review: PinReview, options: { confirmed: boolean; now: Date }): Record<string, AgentPin> {
-  if (review.changed.length > 0 && !options.confirmed) {
-    const list = review.changed.map((change) => `${change.name} (pinned ${change.pinned}, now ${change.offered})`).join(', ');
-    throw new HomeError('PIN_CHANGED', `The key of ${list} changed since it was pinned: nothing was sealed; check with the tester, then pass --yes to accept the new key`);
-  }
-  const next = { ...pins };
-  const pinnedAt = options.now.toISOString();
-  for (const agent of [...review.added, ...review.changed.map((change) => ({ name: change.name, fingerprint: change.offered }))]) next[agent.name] = { fingerprint: agent.fingerprint, pinnedAt };
-  return next;
-}
-
-export interface PinReview {
-  /** Agents seen for the first time: shown to the maintainer, then pinned. */
-  added: Array<{ name: string; fingerprint: string }>;
-  /** Agents whose key differs from the pinned one: refused unless confirmed. */
-  changed: Array<{ name: string; pinned: string; offered: string }>;
-}
-
-/** Compares offered agent keys with the pins (pure). */
-export function reviewPins(pins: Record<string, AgentPin>, offered: Array<{ name: string; fingerprint: string }>): PinReview {
-  const review: PinReview = { added: [], changed: [] };
-  for (const agent of offered) {
-    const pin = pins[agent.name];
-    if (!pin) review.added.push(agent);
-    else if (pin.fingerprint !== agent.fingerprint) review.changed.push({ name: agent.name, pinned: pin.fingerprint, offered: agent.fingerprint });
-  }
-  return review;
 }

@@ -1,4 +1,5 @@
-// `darkroom submit`: read each series, fetch and check the recipients, seal, upload, remember the key.
+// `darkroom submit`: read each series, fetch the recipients and keep the approved ones, seal, upload,
+// remember the key.
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sealBundle, type SealedBundleFile } from '../shared/bundle/index.js';
@@ -7,9 +8,10 @@ import { DarkroomError } from '../shared/errors.js';
 import { WireError } from '../shared/wire/errors.js';
 import type { Channel } from '../transport/channel.js';
 import type { MaintainerConnection } from './connection.js';
-import type { MaintainerHome, PinReview } from './home.js';
-import { fetchRecipients, pinAgents, type PinConfirmation } from './recipients.js';
+import type { MaintainerHome } from './home.js';
+import { resolveRecipients, type ApprovalPrompt, type ResolvedRecipients } from './recipients.js';
 import { readSeries } from './series.js';
+import { approveCommand } from './trust.js';
 
 /** Bytes per UploadChunk: the coordinator takes at most 1 MiB. */
 export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
@@ -39,14 +41,18 @@ export interface SubmitRequest {
   embargo: string;
   targets: TargetSpec[];
   workloads: string[];
-  confirm: PinConfirmation;
+  /** On a terminal: asked for each unapproved party. Without it nothing is approved here. */
+  prompt?: ApprovalPrompt;
 }
 
 export interface Submitted {
   bundleId: string;
   jobs: number;
+  /** Agents sealed to, by name. */
   recipients: string[];
-  review: PinReview;
+  /** Maintainers the job logs are sealed to, by name. */
+  logReaders: string[];
+  trust: Pick<ResolvedRecipients, 'leftOut' | 'refused' | 'approvedNow'>;
 }
 
 /** Uploads a sealed container's header, stanzas and payload; resumes where the coordinator says. */
@@ -77,9 +83,13 @@ export async function uploadSealed(channel: Channel, sealed: SealedBundleFile): 
 /** The whole submission; the sealed file (ciphertext) is removed whatever happens. */
 export async function submitBundle(home: MaintainerHome, connection: MaintainerConnection, request: SubmitRequest): Promise<Submitted> {
   const trees = request.targets.map((target) => target.tree);
-  const list = await fetchRecipients(connection, { embargo: request.embargo, trees });
-  if (list.agents.length === 0) throw new SubmitError('NO_RECIPIENTS', `No eligible agent of embargo '${request.embargo}' declares ${trees.join(' or ')}: nothing was sealed; ask the administrator which testers the embargo names`);
-  const review = await pinAgents(home, list.agents, request.confirm);
+  const resolved = await resolveRecipients(home, connection, { embargo: request.embargo, trees, ...(request.prompt ? { prompt: request.prompt } : {}) });
+  if (resolved.list.agents.length === 0) throw new SubmitError('NO_RECIPIENTS', `No eligible agent of embargo '${request.embargo}' declares ${trees.join(' or ')}: nothing was sealed; ask the administrator which testers the embargo names`);
+  if (resolved.agents.length === 0) {
+    const commands = resolved.leftOut.filter((entry) => entry.role === 'agent').map((entry) => approveCommand('agent', entry.party));
+    throw new SubmitError('NO_RECIPIENTS', `No agent of embargo '${request.embargo}' for ${trees.join(' or ')} is approved: nothing was sealed; check each tester's fingerprint outside Darkroom, then run: ${commands.join(' ; ')}`);
+  }
+  const trust = { leftOut: resolved.leftOut, refused: resolved.refused, approvedNow: resolved.approvedNow };
   const targets = [];
   for (const target of request.targets) targets.push({ tree: target.tree, base: target.base, patches: await readSeries(target.series) });
   const path = join(await home.bundlesDir(), `upload-${Buffer.from(nacl.randomBytes(8)).toString('hex')}.sealed`);
@@ -89,10 +99,10 @@ export async function submitBundle(home: MaintainerHome, connection: MaintainerC
       signer: { name: connection.settings.name, identity: connection.identity },
       targets,
       workloads: request.workloads,
-      logRecipients: list.maintainers.map((maintainer) => ({ name: maintainer.name, boxKey: maintainer.boxKey })),
-      recipients: list.agents.map((agent) => agent.boxKey),
+      logRecipients: resolved.logReaders,
+      recipients: resolved.agents.map((agent) => agent.boxKey),
     }, { path });
-    const recipients = list.agents.map((agent) => agent.name);
+    const recipients = resolved.agents.map((agent) => agent.name);
     await home.saveBundle({
       bundleId: sealed.bundleId,
       embargo: request.embargo,
@@ -103,7 +113,7 @@ export async function submitBundle(home: MaintainerHome, connection: MaintainerC
       submittedAt: new Date().toISOString(),
     });
     const { jobs } = await uploadSealed(connection.channel, sealed);
-    return { bundleId: sealed.bundleId, jobs, recipients, review };
+    return { bundleId: sealed.bundleId, jobs, recipients, logReaders: resolved.logReaders.map((reader) => reader.name), trust };
   } finally {
     await rm(path, { force: true });
   }

@@ -1,4 +1,5 @@
 // The coordinator's signed list of who a bundle may be sealed to: signing, and the maintainer's check.
+// It is a proposal: the maintainer seals only to the parties it approved (docs/trust.md).
 import { darkroom } from '../proto/darkroom.js';
 import { SIGNATURE_BYTES, nacl as defaultNacl, signLabelled, verifyLabelled, type Nacl } from './crypto/index.js';
 import { DarkroomError, messageOf } from './errors.js';
@@ -26,6 +27,8 @@ export interface RecipientList {
   untilMs: number;
   agents: ListedParty[];
   maintainers: ListedParty[];
+  /** The maintainers' signed approval lists, relayed unread (shared/approvals.ts checks them). */
+  approvalLists: Uint8Array[];
 }
 
 function listed(recipient: darkroom.v1.Recipient.$Properties): ListedParty {
@@ -79,7 +82,7 @@ export function verifySignedRecipients(signed: darkroom.v1.SignedRecipients.$Pro
   if (list.embargo !== expected.embargo) {
     throw new RecipientsError('RECIPIENTS_MISMATCH', `Recipient list is for embargo '${list.embargo}', not '${expected.embargo}': nothing was sealed`);
   }
-  const verified: RecipientList = { embargo: list.embargo, issuedAtMs: Number(list.issuedAtMs), untilMs: Number(list.untilMs), agents: list.agents.map(listed), maintainers: list.maintainers.map(listed) };
+  const verified: RecipientList = { embargo: list.embargo, issuedAtMs: Number(list.issuedAtMs), untilMs: Number(list.untilMs), agents: list.agents.map(listed), maintainers: list.maintainers.map(listed), approvalLists: list.approvalLists };
   for (const recipient of [...verified.agents, ...verified.maintainers]) {
     const actual = fingerprint(recipient, nacl);
     if (actual !== recipient.fingerprint) {

@@ -1,4 +1,4 @@
-// One maintainer connection: recipient lists, uploads, rewrap, status, reports, logs, results and
+// One maintainer connection: recipient lists (with the approval lists relayed), uploads, rewrap, status, reports, logs, results and
 // subscriptions, each checked against the embargoes this party maintains; every refusal logged.
 import { darkroom } from '../../proto/darkroom.js';
 import { nacl } from '../../shared/crypto/index.js';
@@ -17,6 +17,7 @@ import type { Party } from '../store/parties.js';
 import { barVerdictJson } from './bar-judge.js';
 import type { Hub } from './hub.js';
 import { packWithin, recipientOf } from './maintainer-pack.js';
+import { publishApprovals } from './maintainer-approvals.js';
 import { activeEmbargoOf, beginUpload, rewrapBundle, uploadChunk, type IntakeContext } from './maintainer-upload.js';
 import { bundleComplete, jobOutcome, jobView, latestResults, type JobRecord } from './maintainer-views.js';
 
@@ -109,6 +110,8 @@ class MaintainerSession {
         return { heartbeatAck: { sentAtMs: envelope.heartbeat!.sentAtMs, serverTimeMs: Date.now() } };
       case 'recipientsRequest':
         return { recipients: this.#recipients(envelope.recipientsRequest as darkroom.v1.RecipientsRequest) };
+      case 'approvalsPublish':
+        return { approvalsPublished: publishApprovals(this.#context(), envelope.approvalsPublish as darkroom.v1.ApprovalsPublish) };
       case 'uploadBegin':
         return { uploadAccepted: await beginUpload(this.#context(), envelope.uploadBegin as darkroom.v1.UploadBegin) };
       case 'uploadChunk':
@@ -132,17 +135,18 @@ class MaintainerSession {
 
   #recipients(request: darkroom.v1.RecipientsRequest): darkroom.v1.SignedRecipients.$Properties {
     const { store, identity } = this.#hub;
-    if (request.trees.length === 0) throw new WireError('BAD_REQUEST', 'Recipients request names no tree: name the trees the bundle targets');
     const trees = new Set(request.trees.map((tree) => checkName(tree, 'Tree')));
     const embargo = activeEmbargoOf(this.#context(), request.embargo);
     const agents = store.embargoes.eligibleTesters(embargo).filter((agent) => agent.declaration?.trees.some((tree) => trees.has(tree)));
+    const maintainers = store.embargoes.maintainersOf(embargo);
     const list: darkroom.v1.RecipientList.$Properties = {
       embargo: embargo.name,
       nonce: request.nonce,
       issuedAtMs: Date.now(),
       untilMs: embargo.untilMs,
       agents: agents.map(recipientOf),
-      maintainers: store.embargoes.maintainersOf(embargo).map(recipientOf),
+      maintainers: maintainers.map(recipientOf),
+      approvalLists: maintainers.map((maintainer) => store.approvalLists.of(maintainer)).filter((signed) => signed !== null),
     };
     return signRecipientList(list, identity.signSecret, nacl);
   }

@@ -16,6 +16,7 @@ export type AuditAction =
   | 'embargo.withdrawn'
   | 'embargo.expired'
   | 'embargo.bar'
+  | 'approvals.published'
   | 'bundle.accepted'
   | 'bundle.rewrapped'
   | 'job.offered'

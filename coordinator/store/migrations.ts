@@ -137,4 +137,11 @@ export const MIGRATIONS: readonly string[] = [
     judged_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE approval_lists (
+    party_id INTEGER PRIMARY KEY REFERENCES parties(id),
+    signed BLOB NOT NULL,
+    stored_at INTEGER NOT NULL
+  );
+  `,
 ];

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PublicIdentity } from '../../shared/identity.js';
 import { DEFAULT_JOB_POLICY, type JobPolicy } from '../jobs/lifecycle.js';
+import { ApprovalLists } from './approval-lists.js';
 import { AuditLog } from './audit.js';
 import { BarVerdicts } from './bar-verdicts.js';
 import { BUNDLES_DIR, Bundles } from './bundles.js';
@@ -54,6 +55,7 @@ export class Store {
   readonly dispatch: Dispatch;
   readonly subscriptions: Subscriptions;
   readonly barVerdicts: BarVerdicts;
+  readonly approvalLists: ApprovalLists;
 
   /** Opens DATA/coordinator.db (creating it with `create`), migrated to the current schema. */
   static open(dataDir: string, options: StoreOptions = {}): Store {
@@ -75,6 +77,7 @@ export class Store {
     this.dispatch = new Dispatch(db, this.audit, this.jobs);
     this.subscriptions = new Subscriptions(db, this.audit, this.embargoes);
     this.barVerdicts = new BarVerdicts(db);
+    this.approvalLists = new ApprovalLists(db, this.audit);
   }
 
   /** Runs `fn` in one write transaction (BEGIN IMMEDIATE); store calls inside it join it. */

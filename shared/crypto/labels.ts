@@ -10,6 +10,7 @@ export type Label =
   | 'result'
   | 'result-id'
   | 'recipients'
+  | 'approvals'
   | 'bundle-header'
   | 'bundle-stanza'
   | 'envelope-id'

@@ -14,6 +14,7 @@ import { Store } from '../../coordinator/store/store.js';
 import { connectMaintainer, enrolMaintainer } from '../../maintainer/connection.js';
 import { MaintainerHome } from '../../maintainer/home.js';
 import { submitBundle } from '../../maintainer/submit.js';
+import { approveAgents } from '../support/approvals.js';
 import { smallPatch } from '../support/bundle-fixture.js';
 import { runCli } from '../support/agent-process.js';
 import { createServer } from 'node:http';
@@ -69,9 +70,10 @@ test('enrol, submit, notification, status and report against a running coordinat
   const series = join(await temp(t, 'dr-series-'), 'series');
   await mkdir(series);
   await writeFile(join(series, '0001-ring-fix.patch'), smallPatch());
+  await approveAgents(home, admin.parties.list('agent'));
   const connection = await connectMaintainer(home, { logger: silentLogger });
   t.after(() => connection.close());
-  const submitted = await submitBundle(home, connection, { embargo: 'cve-1', targets: [{ tree: 'linux-6.1.y', base: 'v6.1', series }], workloads: [], confirm: async () => true });
+  const submitted = await submitBundle(home, connection, { embargo: 'cve-1', targets: [{ tree: 'linux-6.1.y', base: 'v6.1', series }], workloads: [] });
   assert.equal(submitted.jobs, 1);
 
   const notification = await heard;

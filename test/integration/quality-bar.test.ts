@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { darkroom } from '../../proto/darkroom.js';
+import { approveAgents } from '../support/approvals.js';
 import { setEmbargoBar } from '../../coordinator/admin/bar.js';
 import { connectMaintainer, enrolMaintainer, type MaintainerConnection } from '../../maintainer/connection.js';
 import { createDemoRepository, DEMO_SERIES_DIR, readSeriesBase } from '../../maintainer/demo/project.js';
@@ -86,6 +87,7 @@ test('bars met, failed and not met on results from real agents, with trailers an
   });
   await until('both agents to connect', () => lab.admin((store) => AGENTS.every((agent) => store.parties.byName(agent.name)?.connectedSince !== null)));
 
+  await approveAgents(home, lab.admin((store) => store.parties.list('agent')));
   const connection = await connectMaintainer(home, { logger: silentLogger });
   t.after(() => connection.close());
   const notified: darkroom.v1.Notification.$Properties[] = [];
@@ -94,7 +96,7 @@ test('bars met, failed and not met on results from real agents, with trailers an
   });
   await connection.channel.request({ subscribe: { all: true } });
   const base = await readSeriesBase(DEMO_SERIES_DIR);
-  const submit = (series: string) => submitBundle(home, connection, { embargo: EMBARGO, targets: [{ tree: 'ringbuf', base, series }], workloads: [], confirm: async () => true });
+  const submit = (series: string) => submitBundle(home, connection, { embargo: EMBARGO, targets: [{ tree: 'ringbuf', base, series }], workloads: [] });
 
   // 1. The demo series: both classes build and pass stress; lab-y's holds_one_page fails on the base too.
   const good = (await submit(DEMO_SERIES_DIR)).bundleId;

@@ -10,6 +10,7 @@ import { MaintainerHome } from '../../maintainer/home.js';
 import { submitBundle } from '../../maintainer/submit.js';
 import { fingerprint, readIdentity } from '../../shared/identity.js';
 import { silentLogger } from '../../shared/log.js';
+import { approveAgents } from './approvals.js';
 import { smallPatch } from './bundle-fixture.js';
 import { startCoordinatorChild, type CoordinatorChild } from './coordinator-child.js';
 import { LIGHT_RECONNECT_MS } from './light-agent.js';
@@ -85,11 +86,13 @@ function issueTokens(dataDir: string, agents: number): { agentTokens: string[]; 
   }
 }
 
-function createEmbargo(dataDir: string): void {
+/** Opens the embargo to the fleet, and has the maintainer approve every agent of it. */
+async function createEmbargo(dataDir: string, home: MaintainerHome): Promise<void> {
   const store = Store.open(dataDir);
   try {
     const now = Date.now();
     store.write(() => store.embargoes.create({ name: LOAD_EMBARGO, testers: `@${LOAD_GROUP}`, maintainers: MAINTAINER, until: new Date(now + EMBARGO_MS).toISOString() }, { actor: 'admin', now }));
+    await approveAgents(home, store.parties.list('agent'));
   } finally {
     store.close();
   }
@@ -145,7 +148,7 @@ export async function startLoadRun(dir: string, options: LoadOptions): Promise<L
   try {
     await fleet.enrol({ url: coordinator.url, fingerprint: pinned, trees: options.trees, concurrency: options.concurrency, workMs: [0, 0], holdResults: false, reconnectMs: LIGHT_RECONNECT_MS }, agentTokens);
     await enrolMaintainer(home, { coordinator: coordinator.url, fingerprint: pinned, token: maintainerToken, logger: silentLogger });
-    createEmbargo(dataDir);
+    await createEmbargo(dataDir, home);
   } catch (error) {
     await run.close();
     throw error;
@@ -169,7 +172,7 @@ async function submit(run: LoadRun, home: MaintainerHome, trees: string[]): Prom
   let lastChunkAnsweredAt = 0;
   try {
     const timed = timedConnection(connection, { sent: () => { lastChunkSentAt = monotonicMs(); }, answered: () => { lastChunkAnsweredAt = monotonicMs(); } });
-    const submitted = await submitBundle(home, timed, { embargo: LOAD_EMBARGO, targets, workloads: [], confirm: async () => true });
+    const submitted = await submitBundle(home, timed, { embargo: LOAD_EMBARGO, targets, workloads: [] });
     return { bundleId: submitted.bundleId, jobs: submitted.jobs, lastChunkSentAt, lastChunkAnsweredAt };
   } finally {
     connection.close();

@@ -12,6 +12,7 @@ import { submitBundle, type Submitted } from '../../maintainer/submit.js';
 import { generateIdentity, type Identity } from '../../shared/identity.js';
 import { silentLogger } from '../../shared/log.js';
 import type { Channel } from '../../transport/channel.js';
+import { approveAgents } from './approvals.js';
 import { connect } from '../../transport/connect.js';
 
 export const CROWD_EMBARGO = 'cve-crowd';
@@ -63,6 +64,7 @@ export async function startCrowd(dir: string, options: { size: number }): Promis
   const open = (identity: Identity) => connect({ url: coordinator.url, identity, role: darkroom.v1.Role.ROLE_MAINTAINER, fingerprint: coordinator.fingerprint, logger: silentLogger });
   const watchers = (await Promise.all(crowd.map(open))).map((connected) => connected.channel);
   const outsider = (await open(outsiderKeys)).channel;
+  await approveAgents(home, admin.parties.list('agent'));
   const submitter = await connectMaintainer(home, { logger: silentLogger });
   let submits = 0;
   return {
@@ -71,7 +73,7 @@ export async function startCrowd(dir: string, options: { size: number }): Promis
       const series = join(dir, `series-${submits++}`);
       await mkdir(series);
       await writeFile(join(series, '0001-fix.patch'), patch);
-      return submitBundle(home, connection, { embargo: CROWD_EMBARGO, targets: [{ tree: CROWD_TREE, base: 'v6.1', series }], workloads: [], confirm: async () => true });
+      return submitBundle(home, connection, { embargo: CROWD_EMBARGO, targets: [{ tree: CROWD_TREE, base: 'v6.1', series }], workloads: [] });
     },
     close: async () => {
       for (const channel of [...watchers, outsider]) channel.close(1000, 'done');

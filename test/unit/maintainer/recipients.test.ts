@@ -1,10 +1,9 @@
-// The maintainer's checks before sealing: the signed recipient list, the pins, the target pairs.
+// The maintainer's checks before sealing: the signed recipient list and the target pairs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { darkroom } from '../../../proto/darkroom.js';
 import { fingerprint, generateIdentity, type Identity } from '../../../shared/identity.js';
 import { RecipientsError, signRecipientList, verifySignedRecipients } from '../../../shared/recipients.js';
-import { HomeError, reviewPins, updatePins } from '../../../maintainer/home.js';
 import { pairTargets, SubmitError } from '../../../maintainer/submit.js';
 
 const coordinator = generateIdentity();
@@ -49,19 +48,6 @@ test('a recipient whose fingerprint does not match its keys is refused', () => {
   const agent = generateIdentity();
   const wrong = fingerprint(generateIdentity());
   assert.throws(() => verifySignedRecipients(signedList({ agents: [listed('lab-a', agent, wrong)] }), expectation), (e: unknown) => e instanceof RecipientsError && e.code === 'RECIPIENTS_MALFORMED');
-});
-
-test('pins: new agents are pinned, a changed key is refused unless confirmed', () => {
-  const now = new Date('2030-01-01T00:00:00Z');
-  const pins = { 'lab-a': { fingerprint: 'DR1:AAAA', pinnedAt: '2029-01-01T00:00:00.000Z' } };
-  const fresh = reviewPins(pins, [{ name: 'lab-a', fingerprint: 'DR1:AAAA' }, { name: 'lab-b', fingerprint: 'DR1:BBBB' }]);
-  assert.deepEqual(fresh, { added: [{ name: 'lab-b', fingerprint: 'DR1:BBBB' }], changed: [] });
-  assert.deepEqual(updatePins(pins, fresh, { confirmed: false, now })['lab-b'], { fingerprint: 'DR1:BBBB', pinnedAt: now.toISOString() });
-
-  const changed = reviewPins(pins, [{ name: 'lab-a', fingerprint: 'DR1:CCCC' }]);
-  assert.deepEqual(changed.changed, [{ name: 'lab-a', pinned: 'DR1:AAAA', offered: 'DR1:CCCC' }]);
-  assert.throws(() => updatePins(pins, changed, { confirmed: false, now }), (e: unknown) => e instanceof HomeError && e.code === 'PIN_CHANGED' && /lab-a/.test(e.message));
-  assert.equal(updatePins(pins, changed, { confirmed: true, now })['lab-a']!.fingerprint, 'DR1:CCCC');
 });
 
 test('--tree NAME=BASE pairs with --series PATH in order', () => {

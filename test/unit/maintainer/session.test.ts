@@ -19,6 +19,7 @@ import type { Store } from '../../../coordinator/store/store.js';
 import { connectMaintainer } from '../../../maintainer/connection.js';
 import { MaintainerHome } from '../../../maintainer/home.js';
 import { submitBundle } from '../../../maintainer/submit.js';
+import { approveAgents } from '../../support/approvals.js';
 import { SECRET_LINE, smallPatch } from '../../support/bundle-fixture.js';
 import { enrolAgent, openEmbargo, T0, tempDir, tempStore } from '../coordinator/helpers.js';
 
@@ -85,18 +86,20 @@ const refusedWith = (code: string) => (error: unknown) => error instanceof WireE
 test('submit seals to the eligible agent, uploads, accepts, offers and notifies; status and report follow', async (t) => {
   const lab = await startLab(t);
   const home = await lab.home('m');
-  enrolAgent(lab.store, 'lab-a', { trees: ['linux-6.1.y'] });
-  enrolAgent(lab.store, 'lab-other-tree', { trees: ['mainline'] });
+  const labA = enrolAgent(lab.store, 'lab-a', { trees: ['linux-6.1.y'] });
+  const other = enrolAgent(lab.store, 'lab-other-tree', { trees: ['mainline'] });
+  await approveAgents(home, [labA, other]);
   openEmbargo(lab.store, 'cve-1', 'lab-a,lab-other-tree');
   const connection = await connectMaintainer(home, { logger: silentLogger });
   t.after(() => connection.close());
 
-  const submitted = await submitBundle(home, connection, { embargo: 'cve-1', targets: [{ tree: 'linux-6.1.y', base: 'v6.1', series: await seriesDir(t) }], workloads: [], confirm: async () => true });
+  const submitted = await submitBundle(home, connection, { embargo: 'cve-1', targets: [{ tree: 'linux-6.1.y', base: 'v6.1', series: await seriesDir(t) }], workloads: [] });
   assert.match(submitted.bundleId, /^[0-9a-f]{32}$/);
   assert.deepEqual(submitted.recipients, ['lab-a']);
   assert.equal(submitted.jobs, 1);
-  assert.deepEqual(submitted.review.added.map((a) => a.name), ['lab-a']);
-  assert.ok((await home.pins())['lab-a']);
+  assert.deepEqual(submitted.trust.leftOut, []);
+  assert.deepEqual(submitted.logReaders, ['m']);
+  assert.deepEqual((await home.pins())['lab-a'], { fingerprint: labA.fingerprint, approvedBy: 'you' });
 
   const bundle = lab.store.bundles.require(submitted.bundleId);
   assert.equal(bundle.complete, true);
@@ -125,7 +128,7 @@ test('a maintainer of another embargo is refused, and so are unknown embargoes a
   const lab = await startLab(t);
   const owner = await lab.home('m');
   const outsider = await lab.home('m2');
-  enrolAgent(lab.store, 'lab-a');
+  await approveAgents(owner, [enrolAgent(lab.store, 'lab-a')]);
   openEmbargo(lab.store, 'cve-1', 'lab-a');
   const ownerConnection = await connectMaintainer(owner, { logger: silentLogger });
   const outsiderConnection = await connectMaintainer(outsider, { logger: silentLogger });
@@ -137,7 +140,7 @@ test('a maintainer of another embargo is refused, and so are unknown embargoes a
   await assert.rejects(outsiderConnection.channel.request({ statusRequest: { bundleId: '0'.repeat(32) } }), refusedWith('NOT_FOUND'));
   await assert.rejects(outsiderConnection.channel.request({ subscribe: { embargoes: ['cve-1'] } }), refusedWith('NOT_AUTHORIZED'));
 
-  const submitted = await submitBundle(owner, ownerConnection, { embargo: 'cve-1', targets: [{ tree: 'linux-6.1.y', base: 'v6.1', series: await seriesDir(t) }], workloads: [], confirm: async () => true });
+  const submitted = await submitBundle(owner, ownerConnection, { embargo: 'cve-1', targets: [{ tree: 'linux-6.1.y', base: 'v6.1', series: await seriesDir(t) }], workloads: [] });
   await assert.rejects(outsiderConnection.channel.request({ reportRequest: { bundleId: submitted.bundleId } }), refusedWith('NOT_AUTHORIZED'));
   await assert.rejects(outsiderConnection.channel.request({ uploadChunk: { bundleId: submitted.bundleId, offset: 0, data: new Uint8Array(1), last: true } }), refusedWith('NOT_AUTHORIZED'));
   const audited = lab.store.db.prepare<[], { n: number }>("SELECT count(*) AS n FROM audit WHERE action = 'report.read'").get()!;

@@ -43,9 +43,9 @@ test('--stage matches log files named after their stage', () => {
 
 test('log trust: the coordinator\'s agent keys must match the pins', () => {
   const agent = generateIdentity();
-  const keys = agentKeys([{ name: 'lab-a', signKey: agent.signKey, boxKey: agent.boxKey }], { 'lab-a': { fingerprint: fingerprint(agent), pinnedAt: '' } });
+  const keys = agentKeys([{ name: 'lab-a', signKey: agent.signKey, boxKey: agent.boxKey }], { 'lab-a': { fingerprint: fingerprint(agent), approvedBy: 'you' } });
   assert.deepEqual(keys.get('lab-a'), agent.signKey);
-  assert.throws(() => agentKeys([{ name: 'lab-a', signKey: agent.signKey, boxKey: agent.boxKey }], { 'lab-a': { fingerprint: fingerprint(generateIdentity()), pinnedAt: '' } }), (e: unknown) => e instanceof LogsError && e.code === 'AGENT_KEY_CHANGED');
+  assert.throws(() => agentKeys([{ name: 'lab-a', signKey: agent.signKey, boxKey: agent.boxKey }], { 'lab-a': { fingerprint: fingerprint(generateIdentity()), approvedBy: 'you' } }), (e: unknown) => e instanceof LogsError && e.code === 'AGENT_KEY_CHANGED');
 });
 
 test('replies are cut to what fits one frame', () => {
