@@ -26,7 +26,7 @@ async function publish(home: MaintainerHome, record: TrustRecord): Promise<void>
   try {
     const connection = await connectMaintainer(home, { logger: createLogger('maintainer', { level: process.env.DARKROOM_LOG_LEVEL ?? 'warn' }) });
     try {
-      await publishApprovals(connection, record);
+      await publishApprovals(home, connection, record);
     } finally {
       connection.close();
     }

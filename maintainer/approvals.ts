@@ -36,9 +36,12 @@ export async function withdrawApproval(home: MaintainerHome, name: string): Prom
   return next;
 }
 
-/** Hands the home's signed list to the coordinator, which keeps it for co-maintainers. */
-export async function publishApprovals(connection: MaintainerConnection, record: TrustRecord): Promise<void> {
-  if (record.signed === null) return;
+/** Hands the home's signed list to the coordinator, which keeps it for co-maintainers; notes the version published. */
+export async function publishApprovals(home: MaintainerHome, connection: MaintainerConnection, record: TrustRecord): Promise<TrustRecord> {
+  if (record.signed === null || record.published >= record.version) return record;
   const reply = await connection.channel.request({ approvalsPublish: { signed: Buffer.from(record.signed, 'base64') } });
   if (!reply.approvalsPublished) throw new WireError('UNEXPECTED_MESSAGE', `Coordinator answered an approvals publish with '${reply.body}'`);
+  const next = { ...record, published: record.version };
+  await home.saveTrust(next);
+  return next;
 }

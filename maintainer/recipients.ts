@@ -60,7 +60,7 @@ function unapprovedOf(review: TrustReview): Unapproved[] {
 
 /**
  * Fetches the list, takes the co-maintainers' lists it relays, reviews it against the home's
- * approvals (asking `prompt` when given), and publishes the home's list if the prompt changed it.
+ * approvals (asking `prompt` when given), and publishes the home's list if it changed since.
  * A changed key of an approved party stops everything: nothing is sealed.
  */
 export async function resolveRecipients(home: MaintainerHome, connection: MaintainerConnection, request: { embargo: string; trees: string[]; prompt?: ApprovalPrompt }): Promise<ResolvedRecipients> {
@@ -77,11 +77,9 @@ export async function resolveRecipients(home: MaintainerHome, connection: Mainta
       record = (await approveParties(home, [{ name: candidate.party.name, role: candidate.role, fingerprint: candidate.party.fingerprint }])).record;
       approvedNow.push(candidate);
     }
-    if (approvedNow.length > 0) {
-      await publishApprovals(connection, record);
-      review = reviewRecipients(list, record, self);
-    }
+    if (approvedNow.length > 0) review = reviewRecipients(list, record, self);
   }
+  await publishApprovals(home, connection, record);
   const changed = [...review.agents.changed.map((c) => ({ ...c, role: 'agent' as const })), ...review.maintainers.changed.map((c) => ({ ...c, role: 'maintainer' as const }))];
   if (changed.length > 0) {
     const lines = changed.map((c) => `${c.role} ${c.party.name} was approved (by ${c.by}) as ${c.approved}, the coordinator now lists ${c.party.fingerprint}`);

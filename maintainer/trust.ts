@@ -20,11 +20,13 @@ export interface TrustRecord {
   approved: OwnApproval[];
   /** This home's own list as last signed (SignedApprovalList, base64); what is published. */
   signed: string | null;
+  /** The version the coordinator last accepted; below `version`, the list still has to be published. */
+  published: number;
   /** The newest list seen from each co-maintainer this home approved, by approver fingerprint. */
   relayed: Record<string, { approver: string; version: number; signed: string }>;
 }
 
-export const EMPTY_TRUST: TrustRecord = { version: 0, approved: [], signed: null, relayed: {} };
+export const EMPTY_TRUST: TrustRecord = { version: 0, approved: [], signed: null, published: 0, relayed: {} };
 
 /** Who vouches for a key: "you", or the name of the co-maintainer whose list says so. */
 export interface Voucher {

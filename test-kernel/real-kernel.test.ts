@@ -90,7 +90,7 @@ class Maintainer {
   /** Seals the series to the embargo's agents, waits for every job to end, reads report and results. */
   async run(changes: readonly Change[], workloads: readonly string[]): Promise<JobRun> {
     const series = await makeSeries(this.#tree, this.#dir, changes);
-    const submitted = await ok(['submit', '--home', this.home, '--embargo', EMBARGO, '--tree', `${TREE_NAME}=${this.#tree.base}`, '--series', series, '--yes', ...workloads.flatMap((w) => ['--workload', w])]);
+    const submitted = await ok(['submit', '--home', this.home, '--embargo', EMBARGO, '--tree', `${TREE_NAME}=${this.#tree.base}`, '--series', series, ...workloads.flatMap((w) => ['--workload', w])]);
     const bundleId = /([0-9a-f]{32})/.exec(submitted)?.[1];
     assert.ok(bundleId, `submit printed no bundle id: ${submitted}`);
     await Promise.race([ok(['watch', bundleId, '--home', this.home]), this.#agentGone]);
@@ -143,12 +143,16 @@ test('a real kernel: a passing series, a build break and an early panic, reporte
   const check = await cli(['agent', 'check', '--config', profile.config]);
   assert.match(check.stdout, /config\s+.*: valid/, check.stdout + check.stderr);
   assert.match(check.stdout, /linux\s+.*git ok at .*build 1h \(build dir reused\), boot qemu 3m, workloads: smoke, boot-message/);
-  await ok(['agent', 'enroll', '--config', profile.config, '--token', issueToken(lab, 'agent', AGENT, ['kernel-lab']), '--contact', 'Kernel Lab <lab@example.org>']);
+  const enrolled = await ok(['agent', 'enroll', '--config', profile.config, '--token', issueToken(lab, 'agent', AGENT, ['kernel-lab']), '--contact', 'Kernel Lab <lab@example.org>']);
   const agent = startAgent({ dir, config: profile.config, stateDir: profile.stateDir });
   t.after(() => stopAgent(agent));
 
   const mia = new Maintainer(lab, tree, { dir, agent });
   await mia.enrol();
+  // The tester sends the fingerprint `agent enroll` printed; mia approves it (docs/trust.md).
+  const agentFingerprint = /fingerprint\s+(DR1:\S+)/.exec(enrolled)?.[1];
+  assert.ok(agentFingerprint, `agent enroll printed no fingerprint: ${enrolled}`);
+  await ok(['trust', 'agent', AGENT, '--fingerprint', agentFingerprint, '--home', mia.home]);
   const now = Date.now();
   lab.admin((store) => store.write(() => store.embargoes.create({ name: EMBARGO, testers: '@kernel-lab', maintainers: 'mia', until: new Date(now + 86_400_000).toISOString() }, { actor: 'admin', now })));
 

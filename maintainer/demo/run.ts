@@ -68,13 +68,17 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const fingerprint = (await serve.firstLine(/Fingerprint: (\S+)/)).trim();
     options.say(`1. Coordinator running at ${url}, fingerprint ${fingerprint}`);
 
+    const fingerprints = new Map<string, string>();
     for (const agent of DEMO_AGENTS) {
       const home = join(dir, 'agents', agent.name);
       const tree = await createDemoRepository(join(home, DEMO_TREE));
       const config = join(home, 'agent.yaml');
       await writeFile(config, agentConfig({ url, fingerprint, home, agent, tree: tree.dir }));
       const token = (await cli(['coordinator', 'token', '--data', data, '--role', 'tester', '--name', agent.name, '--groups', 'demo', '--contact', `${agent.name} <${agent.name}@example.org>`])).trim();
-      await cli(['agent', 'enroll', '--config', config, '--token', token]);
+      const enrolled = await cli(['agent', 'enroll', '--config', config, '--token', token]);
+      const agentFingerprint = /fingerprint\s+(DR1:\S+)/.exec(enrolled)?.[1];
+      if (!agentFingerprint) throw new DemoRunError('DEMO_STEP_FAILED', `'darkroom agent enroll' printed no fingerprint: ${enrolled.trim()}`);
+      fingerprints.set(agent.name, agentFingerprint);
       daemons.push(startDaemon(options.cli, ['agent', 'run', '--config', config], join(logs, `${agent.name}.log`)).child);
       options.say(`2. Agent ${agent.name} enrolled and running (hardware class ${agent.hardwareClass})`);
     }
@@ -88,21 +92,28 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     options.say(`3. Maintainer alice enrolled; embargo ${DEMO_EMBARGO} names @demo and alice, with the quality bar ${bar}:`);
     for (const line of DEMO_BAR.trimEnd().split('\n')) options.say(`   ${line}`);
 
+    options.say('4. alice approves the three agents by the fingerprints their `agent enroll` printed. A real lab sends its');
+    options.say('   fingerprint to the maintainer outside Darkroom (mail, chat, in person), never through the coordinator:');
+    for (const [name, agentFingerprint] of fingerprints) {
+      await cli(['trust', 'agent', name, '--fingerprint', agentFingerprint]);
+      options.say(`   darkroom trust agent ${name} --fingerprint ${agentFingerprint}`);
+    }
+
     const base = await readSeriesBase(DEMO_SERIES_DIR);
-    const submitted = await cli(['submit', '--embargo', DEMO_EMBARGO, '--tree', `${DEMO_TREE}=${base}`, '--series', DEMO_SERIES_DIR, '--yes']);
+    const submitted = await cli(['submit', '--embargo', DEMO_EMBARGO, '--tree', `${DEMO_TREE}=${base}`, '--series', DEMO_SERIES_DIR]);
     const bundleId = /([0-9a-f]{32})/.exec(submitted)?.[1];
     if (!bundleId) throw new DemoRunError('DEMO_STEP_FAILED', `'darkroom submit' printed no bundle id: ${submitted.trim()}`);
-    options.say(`4. Bundle ${bundleId} sealed to the three agents and submitted; watching:`);
+    options.say(`5. Bundle ${bundleId} sealed to the three approved agents and submitted; watching:`);
     await cli(['watch', bundleId], true);
-    options.say('5. The report, per hardware class:');
+    options.say('6. The report, per hardware class:');
     await cli(['report', bundleId], true).catch((error: unknown) => {
       if (!(error instanceof CliExit)) throw error;
     });
     const report = JSON.parse(await cli(['report', bundleId, '--json']).catch((error: unknown) => (error instanceof CliExit ? error.stdout : Promise.reject(error)))) as DemoReport;
-    options.say('6. The failing unit-test log of lab-arm64-64k, decrypted locally with the maintainer key:');
+    options.say('7. The failing unit-test log of lab-arm64-64k, decrypted locally with the maintainer key:');
     const log = await cli(['logs', bundleId, '--agent', 'lab-arm64-64k', '--stage', 'workload:unit']);
     for (const line of log.split('\n').filter((l) => /not ok|holds_one_page|^#|==>/.test(l)).slice(0, 12)) options.say(`   ${line}`);
-    options.say('7. Tested-by trailers for the testers whose signed results passed, verified against their pinned keys:');
+    options.say('8. Tested-by trailers for the testers whose signed results passed, verified against their approved keys:');
     for (const line of (await cli(['trailers', bundleId])).trimEnd().split('\n')) options.say(`   ${line}`);
     const code = demoOutcome(report);
     options.say(code === 0

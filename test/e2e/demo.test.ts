@@ -13,6 +13,8 @@ test('darkroom demo runs the whole flow and reports what it was designed to show
   const { code, stdout, stderr } = await runCli(['demo', '--dir', dir]);
   assert.equal(code, 0, `${stdout}\n${stderr}`);
   assert.match(stdout, /Coordinator running at ws:\/\/127\.0\.0\.1:\d+/);
+  assert.match(stdout, /outside Darkroom/, 'the demo says a real lab approves out of band');
+  for (const agent of ['lab-auto', 'lab-xeon', 'lab-arm64-64k']) assert.match(stdout, new RegExp(`^ {3}darkroom trust agent ${agent} --fingerprint DR1:[A-Z2-7]{4}(-[A-Z2-7]{4}){7}$`, 'm'));
   assert.match(stdout, /Bundle ([0-9a-f]{32}) complete/);
   assert.match(stdout, /aarch64\/Ampere\/Altra-Q80-30\s+1\s+1ok\s+1ok\s+1S\s+1ok\s+1F/);
   assert.match(stdout, /lab-arm64-64k\s+unit\s+holds_one_page: FAIL \(pre-existing, FAIL on base\)/);
