@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readHeader } from '../../shared/bundle/header.js';
 import { generateIdentity } from '../../shared/identity.js';
+import { agentLog } from '../support/agent-process.js';
 import { FAULT_TEST_TIMEOUT_MS } from '../support/agent-rig.js';
 import { MAINTAINERS_GROUP, ok, replayApprovalList, stanzaHolders, startHostileLab, storedApprovalList, swapKeys, type HostileLab, type LabAgent, type Maintainer } from '../support/hostile-coordinator.js';
 
@@ -127,5 +128,41 @@ test('the operator swaps the key of an approved agent for one of its own: the su
   assert.match(submitted.stderr, /Nothing was sealed; check the new fingerprint with its owner outside Darkroom.*\[KEY_CHANGED\]/);
   assert.equal(lab.coordinator.admin((store) => store.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM bundles').get()!.n), bundlesBefore, 'no bundle reached the coordinator');
   assert.match((await mia.run(['trust', 'list'])).stdout, new RegExp(`agent\\s+lab-1\\s+${lab1.fingerprint}\\s+approved by you`), 'the approval is unchanged');
+  await lab.assertAuditIntact();
+});
+
+test('the operator swaps one approved agent\'s stanza for another\'s and strips another: each agent refuses, the report shows ERROR, nothing runs', { timeout: FAULT_TEST_TIMEOUT_MS }, async (t) => {
+  const lab = await startHostileLab(t);
+  const { mia, lab1 } = await honestStart(lab);
+  const lab2 = await lab.agent('lab-2');
+  await ok(['trust', 'agent', 'lab-2', '--fingerprint', lab2.fingerprint, '--home', mia.home]);
+  const submitted = await mia.submit();
+  assert.equal(submitted.code, 0, submitted.stderr);
+  const bundleId = submitted.bundleId!;
+  assert.deepEqual(stanzaHolders(lab.coordinator, bundleId), ['lab-1', 'lab-2']);
+
+  // Before either agent connects, lab-1 is given lab-2's stanza and lab-2's is stripped.
+  lab.coordinator.admin((store) => {
+    const id = (name: string) => store.parties.byName(name)!.id;
+    const lab2Stanza = store.bundles.stanzaFor(bundleId, id('lab-2'))!;
+    const update = store.db.prepare('UPDATE stanzas SET stanza = ? WHERE bundle_id = ? AND party_id = ?');
+    update.run(Buffer.from(lab2Stanza), bundleId, id('lab-1'));
+    update.run(Buffer.alloc(0), bundleId, id('lab-2'));
+  });
+  lab1.start();
+  lab2.start();
+  await ok(['watch', bundleId, '--home', mia.home]);
+
+  const shown = await report(mia, bundleId);
+  for (const agent of ['lab-1', 'lab-2']) {
+    const row = shown.rows.find((r) => r.hardwareClass === `x86_64/Test/${agent}`)!;
+    assert.equal(row.cells.find((cell) => cell.column === 'apply')!.status, 'ERROR', `${agent} refused the bundle at apply`);
+    assert.equal(row.cells.find((cell) => cell.column === 'build')!.status, 'SKIP', `${agent} built nothing`);
+  }
+  const stored = lab.coordinator.admin((store) => store.results.byBundle(bundleId));
+  assert.ok(stored.length > 0 && stored.every((result) => result.status === 'ERROR'), 'every result is an ERROR, none a PASS');
+  const refusals = async (agent: LabAgent) => (await agentLog(agent.setup)).filter((line) => line.msg === 'bundle not run').map((line) => String(line.err));
+  assert.match((await refusals(lab1)).join('\n'), /is sealed to this identity: it was not addressed to you/, 'lab-1 says the stanza is not its own');
+  assert.ok((await refusals(lab2)).length > 0, 'lab-2 refuses the stripped stanza');
   await lab.assertAuditIntact();
 });
