@@ -18,7 +18,10 @@ import { payloadPath } from '../../../coordinator/store/bundles.js';
 import type { Store } from '../../../coordinator/store/store.js';
 import { connectMaintainer } from '../../../maintainer/connection.js';
 import { MaintainerHome } from '../../../maintainer/home.js';
+import { publishApprovals } from '../../../maintainer/approvals.js';
+import { fetchRecipients } from '../../../maintainer/recipients.js';
 import { submitBundle } from '../../../maintainer/submit.js';
+import { openApprovalList } from '../../../shared/approvals.js';
 import { approveAgents } from '../../support/approvals.js';
 import { SECRET_LINE, smallPatch } from '../../support/bundle-fixture.js';
 import { enrolAgent, openEmbargo, T0, tempDir, tempStore } from '../coordinator/helpers.js';
@@ -148,4 +151,27 @@ test('a maintainer of another embargo is refused, and so are unknown embargoes a
   // The connection survives refusals: the owner still gets answers.
   const status = (await ownerConnection.channel.request({ statusRequest: { bundleId: submitted.bundleId } })).bundleStatus!;
   assert.equal(status.jobs!.length, 1);
+});
+
+test('approval lists: a maintainer publishes its own, the coordinator relays it with recipient lists and refuses one signed by another key', async (t) => {
+  const lab = await startLab(t);
+  const mia = await lab.home('m');
+  const mo = await lab.home('mo');
+  await approveAgents(mo, [enrolAgent(lab.store, 'lab-a')]);
+  openEmbargo(lab.store, 'cve-1', 'lab-a', 'm,mo');
+  const moConnection = await connectMaintainer(mo, { logger: silentLogger });
+  const miaConnection = await connectMaintainer(mia, { logger: silentLogger });
+  t.after(() => moConnection.close());
+  t.after(() => miaConnection.close());
+
+  const published = await publishApprovals(mo, moConnection, await mo.trust());
+  assert.equal(published.published, 1);
+  const list = await fetchRecipients(miaConnection, { embargo: 'cve-1', trees: [] });
+  assert.deepEqual(list.agents, [], 'a request without trees lists maintainers only');
+  assert.deepEqual(list.approvalLists.map((signed) => openApprovalList(signed).approverFingerprint), [fingerprint(await mo.identity())]);
+
+  await assert.rejects(miaConnection.channel.request({ approvalsPublish: { signed: list.approvalLists[0]! } }), refusedWith('NOT_AUTHORIZED'));
+  await assert.rejects(miaConnection.channel.request({ approvalsPublish: { signed: new Uint8Array([1, 2, 3]) } }), refusedWith('BAD_REQUEST'));
+  const audited = lab.store.db.prepare<[], { n: number }>("SELECT count(*) AS n FROM audit WHERE action = 'approvals.published'").get()!;
+  assert.equal(audited.n, 1, 'only the accepted list is audited');
 });
