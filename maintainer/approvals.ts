@@ -16,7 +16,8 @@ async function signed(home: MaintainerHome, record: TrustRecord): Promise<TrustR
 /** Records this home's approval of each party (fingerprints as typed) and signs the new list once. */
 export async function approveParties(home: MaintainerHome, approvals: readonly Approval[]): Promise<{ record: TrustRecord; changed: boolean }> {
   const now = new Date();
-  let record = await home.trust();
+  const before = await home.trust();
+  let record = before;
   let changed = false;
   for (const approval of approvals) {
     const step = withApproval(record, { ...approval, fingerprint: normalizeFingerprint(approval.fingerprint) }, now);
@@ -24,7 +25,7 @@ export async function approveParties(home: MaintainerHome, approvals: readonly A
     changed ||= step.changed;
   }
   if (!changed) return { record, changed };
-  const next = await signed(home, { ...record, version: (await home.trust()).version + 1 });
+  const next = await signed(home, { ...record, version: before.version + 1 });
   await home.saveTrust(next);
   return { record: next, changed };
 }

@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { readHeader } from '../../shared/bundle/header.js';
 import { generateIdentity } from '../../shared/identity.js';
 import { agentLog } from '../support/agent-process.js';
-import { FAULT_TEST_TIMEOUT_MS } from '../support/agent-rig.js';
-import { MAINTAINERS_GROUP, ok, replayApprovalList, stanzaHolders, startHostileLab, storedApprovalList, swapKeys, type HostileLab, type LabAgent, type Maintainer } from '../support/hostile-coordinator.js';
+import { HOSTILE_TEST_TIMEOUT_MS, MAINTAINERS_GROUP, ok, replayApprovalList, stanzaHolders, startHostileLab, storedApprovalList, swapKeys, type HostileLab, type LabAgent, type Maintainer } from '../support/hostile-coordinator.js';
 
 interface ReportJson {
   complete: boolean;
@@ -33,7 +32,7 @@ async function report(mia: Maintainer, bundleId: string): Promise<ReportJson> {
 
 const buildStatus = (report: ReportJson, hardwareClass: string) => report.rows.find((row) => row.hardwareClass === hardwareClass)?.cells.find((cell) => cell.column === 'build')?.status ?? null;
 
-test('the operator enrols an agent of its own into the embargo\'s group: a non-interactive submit leaves it out and names the command; once approved it is sealed to', { timeout: FAULT_TEST_TIMEOUT_MS }, async (t) => {
+test('the operator enrols an agent of its own into the embargo\'s group: a non-interactive submit leaves it out and names the command; once approved it is sealed to', { timeout: HOSTILE_TEST_TIMEOUT_MS }, async (t) => {
   const lab = await startHostileLab(t);
   const { mia, lab1 } = await honestStart(lab);
   lab1.start();
@@ -67,7 +66,7 @@ test('the operator enrols an agent of its own into the embargo\'s group: a non-i
   await lab.assertAuditIntact();
 });
 
-test('the operator lists a maintainer key of its own as a co-maintainer: it reads no log, and the agents its list approves get nothing', { timeout: FAULT_TEST_TIMEOUT_MS }, async (t) => {
+test('the operator lists a maintainer key of its own as a co-maintainer: it reads no log, and the agents its list approves get nothing', { timeout: HOSTILE_TEST_TIMEOUT_MS }, async (t) => {
   const lab = await startHostileLab(t);
   const { mia } = await honestStart(lab);
   const own = await lab.agent('ops-box');
@@ -86,7 +85,7 @@ test('the operator lists a maintainer key of its own as a co-maintainer: it read
   await lab.assertAuditIntact();
 });
 
-test('the operator replays an older approval list of a co-maintainer: refused as a replay, and what it approved is not sealed to', { timeout: FAULT_TEST_TIMEOUT_MS }, async (t) => {
+test('the operator replays an older approval list of a co-maintainer: refused as a replay, and what it approved is not sealed to', { timeout: HOSTILE_TEST_TIMEOUT_MS }, async (t) => {
   const lab = await startHostileLab(t);
   const { mia } = await honestStart(lab);
   const lab2 = await lab.agent('lab-2');
@@ -114,7 +113,7 @@ test('the operator replays an older approval list of a co-maintainer: refused as
   await lab.assertAuditIntact();
 });
 
-test('the operator swaps the key of an approved agent for one of its own: the submit is refused and nothing is sealed', { timeout: FAULT_TEST_TIMEOUT_MS }, async (t) => {
+test('the operator swaps the key of an approved agent for one of its own: the submit is refused and nothing is sealed', { timeout: HOSTILE_TEST_TIMEOUT_MS }, async (t) => {
   const lab = await startHostileLab(t);
   const { mia, lab1 } = await honestStart(lab);
   const bundlesBefore = lab.coordinator.admin((store) => store.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM bundles').get()!.n);
@@ -131,7 +130,7 @@ test('the operator swaps the key of an approved agent for one of its own: the su
   await lab.assertAuditIntact();
 });
 
-test('the operator swaps one approved agent\'s stanza for another\'s and strips another: each agent refuses, the report shows ERROR, nothing runs', { timeout: FAULT_TEST_TIMEOUT_MS }, async (t) => {
+test('the operator swaps one approved agent\'s stanza for another\'s and strips another: each agent refuses, the report shows ERROR, nothing runs', { timeout: HOSTILE_TEST_TIMEOUT_MS }, async (t) => {
   const lab = await startHostileLab(t);
   const { mia, lab1 } = await honestStart(lab);
   const lab2 = await lab.agent('lab-2');

@@ -175,3 +175,30 @@ test('approval lists: a maintainer publishes its own, the coordinator relays it 
   const audited = lab.store.db.prepare<[], { n: number }>("SELECT count(*) AS n FROM audit WHERE action = 'approvals.published'").get()!;
   assert.equal(audited.n, 1, 'only the accepted list is audited');
 });
+
+test('without a prompt an unapproved agent is left out; a prompt that says yes approves it, seals to it and publishes the list', async (t) => {
+  const lab = await startLab(t);
+  const home = await lab.home('m');
+  const labA = enrolAgent(lab.store, 'lab-a');
+  await approveAgents(home, [labA]);
+  const labB = enrolAgent(lab.store, 'lab-b');
+  openEmbargo(lab.store, 'cve-1', 'lab-a,lab-b');
+  const connection = await connectMaintainer(home, { logger: silentLogger });
+  t.after(() => connection.close());
+  const targets = [{ tree: 'linux-6.1.y', base: 'v6.1', series: await seriesDir(t) }];
+
+  const quiet = await submitBundle(home, connection, { embargo: 'cve-1', targets, workloads: [] });
+  assert.deepEqual(quiet.recipients, ['lab-a']);
+  assert.deepEqual(quiet.trust.leftOut.map((entry) => [entry.role, entry.party.name, entry.party.fingerprint]), [['agent', 'lab-b', labB.fingerprint]]);
+
+  const asked: string[] = [];
+  const prompted = await submitBundle(home, connection, { embargo: 'cve-1', targets, workloads: [], prompt: async (candidate) => {
+    asked.push(`${candidate.party.name} ${candidate.party.hardwareClass} ${candidate.party.fingerprint}`);
+    return true;
+  } });
+  assert.deepEqual(asked, [`lab-b x86_64-amd-zen4 ${labB.fingerprint}`], 'the prompt shows name, hardware class and whole fingerprint');
+  assert.deepEqual(prompted.recipients.sort(), ['lab-a', 'lab-b']);
+  assert.deepEqual(prompted.trust.approvedNow.map((entry) => entry.party.name), ['lab-b']);
+  const stored = lab.store.approvalLists.of(lab.store.parties.byName('m')!)!;
+  assert.deepEqual(openApprovalList(stored).parties.map((party) => party.name), ['lab-a', 'lab-b'], 'the new approval is published for co-maintainers');
+});
