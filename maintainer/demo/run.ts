@@ -44,6 +44,11 @@ export interface DemoOptions {
   keep?: boolean;
   /** Human output, line by line. */
   say: (line: string) => void;
+  /**
+   * Called after the flow with the coordinator and agents still up (`demo --dashboard`): the
+   * maintainer's home and the bundle; the demo stops its processes when this resolves.
+   */
+  afterFlow?: (demo: { home: string; bundleId: string }) => Promise<void>;
 }
 
 export class DemoRunError extends DarkroomError<'DEMO_STEP_FAILED' | 'DEMO_TIMEOUT'> {}
@@ -108,6 +113,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     options.say(code === 0
       ? 'As designed: two classes pass; the arm64 lab with 64K pages fails exactly one test case (holds_one_page), which fails on the base too, so the quality bar is met.'
       : 'The demo did not end as designed: see the report above and the logs in the work directory (run with --keep).');
+    await options.afterFlow?.({ home: join(dir, 'alice'), bundleId });
     return code;
   } finally {
     clearTimeout(timer);
