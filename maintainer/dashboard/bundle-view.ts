@@ -19,6 +19,12 @@ export function classifyCase(status: Status, baseStatus: Status | null): CaseCla
   return baseStatus === 'FAIL' ? 'pre-existing' : baseStatus === 'PASS' ? 'regression' : null;
 }
 
+/** Agents listed per table on one page; the filters reach the rest (keeps a 1,000-agent page small). */
+export const MAX_TABLE_ROWS = 200;
+
+/** Worst first, as a maintainer reads them: failures, then errors and misses, then the rest. */
+const STATUS_ORDER: Record<Status, number> = { FAIL: 0, ERROR: 1, MISS: 2, DONE: 3, SKIP: 4, PASS: 5 };
+
 export interface BundleData {
   report: ReportJson;
   status: darkroom.v1.BundleStatus.$Properties;
@@ -77,6 +83,8 @@ export interface BundleView {
   fixed: string[];
   jobs: JobRow[];
   waiting: WaitingRow[];
+  /** How many rows each table had before MAX_TABLE_ROWS cut it. */
+  totals: { jobs: number; waiting: number };
   refused: readonly string[];
   bar: unknown;
   /** The values each filter can take, from the unfiltered data. */
@@ -144,6 +152,8 @@ export function bundleView(data: BundleData, filters: Filters): BundleView {
     }))
     .filter((job) => byClass(job.hardwareClass) && byTree(job.agent, job.tree) && !filters.status);
 
+  const shownJobs = jobs.filter((job) => byClass(job.hardwareClass) && byTree(job.agent, job.tree) && byStatus(job.status))
+    .sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || a.hardwareClass.localeCompare(b.hardwareClass) || a.agent.localeCompare(b.agent));
   const workloads = report.columns.filter((column) => column.startsWith('workload:')).map((column) => column.slice('workload:'.length));
   return {
     bundleId: report.bundleId,
@@ -154,9 +164,9 @@ export function bundleView(data: BundleData, filters: Filters): BundleView {
     rows,
     failures,
     fixed: filters.status && filters.status !== 'PASS' ? [] : fixedCases(report.bar),
-    jobs: jobs.filter((job) => byClass(job.hardwareClass) && byTree(job.agent, job.tree) && byStatus(job.status))
-      .sort((a, b) => a.hardwareClass.localeCompare(b.hardwareClass) || a.agent.localeCompare(b.agent)),
-    waiting,
+    jobs: shownJobs.slice(0, MAX_TABLE_ROWS),
+    waiting: waiting.slice(0, MAX_TABLE_ROWS),
+    totals: { jobs: shownJobs.length, waiting: waiting.length },
     refused: data.refused,
     bar: report.bar,
     choices: {

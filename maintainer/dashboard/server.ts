@@ -112,6 +112,7 @@ export async function startDashboard(home: MaintainerHome, options: { listen: Li
     return c.html(String(errorPage({ title, message: messageOf(error), who })), statusOfError(error));
   });
 
+  app.get('/favicon.ico', (c) => c.body(null, 204));
   for (const [path, asset] of Object.entries(assets)) app.get(path, (c) => c.body(asset.body, 200, { 'Content-Type': asset.type }));
   app.get('/', async (c) => c.html(String(embargoesPage(await source.embargoes(), { who }))));
   const embargoNamed = async (name: string) => {

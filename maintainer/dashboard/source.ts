@@ -48,7 +48,7 @@ export class DashboardSource {
       connection.channel.handle((envelope: Envelope) => this.#notified(envelope));
       connection.channel.onClose((close) => {
         this.#connection = null;
-        if (!this.#closed) this.#logger.warn({ code: close.code, reason: close.reason }, 'coordinator connection closed; the next page reconnects');
+        if (!this.#closed) this.#logger.info({ code: close.code, reason: close.reason }, 'coordinator connection closed; the next page reconnects');
       });
       const reply = await connection.channel.request({ subscribe: { all: true } });
       if (!reply.subscribed) throw new WireError('UNEXPECTED_MESSAGE', `Coordinator answered a subscription with '${reply.body}'`);

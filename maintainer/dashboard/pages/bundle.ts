@@ -20,7 +20,7 @@ export function jobPath(bundleId: string, jobId: string): string {
 }
 
 function cell(value: MatrixCell): Markup {
-  const chips = COUNT_KEYS.filter((key) => value.counts[key] > 0).map((key) => h`<span class="n c-${key}" title="${value.counts[key]} ${COUNT_LABEL[key]}">${value.counts[key]}</span>`);
+  const chips = COUNT_KEYS.filter((key) => value.counts[key] > 0).map((key) => h`<span class="n c-${key}" title="${COUNT_LABEL[key]}">${value.counts[key]}</span>`);
   const tone = value.status ? `s-${value.status.toLowerCase()}` : value.counts.running > 0 ? 'c-running' : 'none';
   return h`<td class="cell ${tone}" data-column="${value.column}">${chips.length ? chips : h`<span class="dash">–</span>`}</td>`;
 }
@@ -44,7 +44,8 @@ function bar(view: BundleView): Markup {
 
 function failureRow(view: BundleView, failure: FailureRow): Markup {
   const job = failure.jobId ? h`<a href="${jobPath(view.bundleId, failure.jobId)}">${failure.agent}</a>` : h`${failure.agent}`;
-  return h`<tr class="failure" data-case="${failure.case}"><td class="hw">${failure.hardwareClass}</td><td>${job}</td><td>${columnTitle(failure.column)}</td><td class="case"><code>${failure.case}</code></td><td>${badge(failure.status)}</td><td>${badge(failure.baseStatus)}</td><td>${failure.caseClass ? h`<span class="class k-${failure.caseClass.replace(' ', '-')}">${failure.caseClass}</span>` : '–'}</td></tr>`;
+  const inLog = failure.jobId ? h` <a class="quiet" href="${jobPath(view.bundleId, failure.jobId)}${queryOf({ q: failure.case })}#logs">log</a>` : nothing;
+  return h`<tr class="failure" data-case="${failure.case}"><td class="hw">${failure.hardwareClass}</td><td>${job}</td><td>${columnTitle(failure.column)}</td><td class="case"><code>${failure.case}</code>${inLog}</td><td>${badge(failure.status)}</td><td>${badge(failure.baseStatus)}</td><td>${failure.caseClass ? h`<span class="class k-${failure.caseClass.replace(' ', '-')}">${failure.caseClass}</span>` : '–'}</td></tr>`;
 }
 
 function failures(view: BundleView): Markup {
@@ -63,26 +64,31 @@ function jobRow(view: BundleView, job: JobRow): Markup {
   })}<td class="num">${formatDuration(job.totalMs)}</td></tr>`;
 }
 
+/** Says how many rows a table left out, and how to reach them. */
+function more(shown: number, total: number): Markup {
+  return total > shown ? h`<p class="quiet more">Showing ${shown} of ${total}, worst first: filter by hardware class, status or tree to see the rest.</p>` : nothing;
+}
+
 function jobs(view: BundleView): Markup {
   if (view.jobs.length === 0) return h`<p class="empty">No verified result yet.</p>`;
   return h`<table class="list" id="jobs">
 <thead><tr><th>Hardware class</th><th>Agent</th><th>Tree</th><th>Result</th>${view.columns.map((column) => h`<th class="num">${columnTitle(column)}</th>`)}<th class="num">Total</th></tr></thead>
 <tbody>${view.jobs.map((job) => jobRow(view, job))}</tbody>
-</table>`;
+</table>${more(view.jobs.length, view.totals.jobs)}`;
 }
 
 function waiting(view: BundleView): Markup {
-  if (view.waiting.length === 0) return view.complete ? nothing : h`<p class="empty">Every recipient has sent a result.</p>`;
+  if (view.waiting.length === 0) return h`<p class="empty">Every recipient has sent a result.</p>`;
   return h`<table class="list" id="waiting">
 <thead><tr><th>Hardware class</th><th>Agent</th><th>Tree</th><th>State</th><th>Stage</th></tr></thead>
 <tbody>${view.waiting.map((job) => h`<tr data-job="${job.jobId}"><td class="hw">${job.hardwareClass}</td><td>${job.agent}</td><td>${job.tree}</td><td><span class="state st-${job.state}">${job.state}</span></td><td>${job.running.length ? h`<span class="running">${job.running.join(', ')}</span>` : job.stage || '–'}</td></tr>`)}</tbody>
-</table>`;
+</table>${more(view.waiting.length, view.totals.waiting)}`;
 }
 
 /** The part of the bundle page that changes while results arrive. */
 export function bundleFragment(view: BundleView): Markup {
   const state = view.complete ? h`<span class="state st-done">complete</span>` : h`<span class="state st-running">running</span>`;
-  return h`<div class="summary">${badge(view.status, view.status ?? 'no result yet')} ${state} <span class="counts">${view.jobs.length} result${view.jobs.length === 1 ? '' : 's'}, ${view.waiting.length} waiting</span></div>
+  return h`<div class="summary">${badge(view.status, view.status ?? 'no result yet')} ${state} <span class="counts">${view.totals.jobs} result${view.totals.jobs === 1 ? '' : 's'}, ${view.totals.waiting} waiting</span></div>
 ${bar(view)}
 <section class="card"><h2>Hardware classes × stages</h2>${matrix(view)}</section>
 <section class="card"><h2>Failing cases</h2>${failures(view)}</section>

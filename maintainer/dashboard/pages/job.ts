@@ -7,7 +7,7 @@ import { layout } from './layout.js';
 import { badge, columnTitle, h, nothing, type Markup } from './markup.js';
 
 /** Lines that kernel people look for first: TAP/KTAP failures, oopses, errors. */
-const NOTABLE = /^\s*(not ok\b|# FAIL|BUG:|WARNING:|Oops|Kernel panic|Call Trace:|.*\berror:)/;
+const NOTABLE = /^\s*(not ok\b|# FAIL|BUG:|WARNING:|Oops|Kernel panic|Call Trace:|make: \*\*\*|.*\berror:)/;
 
 function stages(view: JobView): Markup {
   if (view.stages.length === 0) return h`<p class="empty">No verified result for this job yet.</p>`;
