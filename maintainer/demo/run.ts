@@ -113,6 +113,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     options.say(code === 0
       ? 'As designed: two classes pass; the arm64 lab with 64K pages fails exactly one test case (holds_one_page), which fails on the base too, so the quality bar is met.'
       : 'The demo did not end as designed: see the report above and the logs in the work directory (run with --keep).');
+    clearTimeout(timer);
     await options.afterFlow?.({ home: join(dir, 'alice'), bundleId });
     return code;
   } finally {

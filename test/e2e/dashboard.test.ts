@@ -23,6 +23,8 @@ import { REPO_ROOT } from '../support/paths.js';
 const SCREENSHOTS = join(REPO_ROOT, 'docs', 'img');
 const HOSTILE_LINE = '# <script>window.__pwned = 1</script> <b>not bold</b>';
 const FAILING_CLASS = DEMO_AGENTS[DEMO_AGENTS.length - 1]!.hardwareClass;
+/** Each page step may wait this long: the tests share a loaded 2-core machine with kernel builds. */
+const STEP_TIMEOUT_MS = 120_000;
 
 /** A GET with exactly these headers over a real socket; resolves with the status and headers. */
 function get(origin: string, path: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
@@ -148,7 +150,7 @@ async function checkRefusals(t: TestContext, page: Page, dashboard: RunningDashb
   });
 }
 
-test('the dashboard on the demo, in a real Chromium', { timeout: 600_000 }, async (t) => {
+test('the dashboard on the demo, in a real Chromium', { timeout: 900_000 }, async (t) => {
   const dir = join(await tempDir(t, 'dr-dash-demo-'), 'demo');
   let checked = false;
   const code = await runDemo({
@@ -158,6 +160,7 @@ test('the dashboard on the demo, in a real Chromium', { timeout: 600_000 }, asyn
       try {
         const browser = await launchChromium(t);
         const page = await browser.newPage();
+        page.setDefaultTimeout(STEP_TIMEOUT_MS);
         await openDashboard(page, dashboard);
         assert.match(await page.locator('section.embargo h2').first().textContent() ?? '', new RegExp(DEMO_EMBARGO));
         await checkDemoBundle(t, page, dashboard, bundleId);

@@ -3,7 +3,7 @@
 import type { darkroom } from '../../../proto/darkroom.js';
 import { bundlePath } from './bundle.js';
 import { layout } from './layout.js';
-import { formatDate, h, nothing, type Markup } from './markup.js';
+import { formatDate, h, type Markup } from './markup.js';
 
 type Summary = darkroom.v1.EmbargoSummary.$Properties;
 
@@ -80,5 +80,5 @@ export function embargoesPage(list: readonly Summary[], options: { who: string }
 }
 
 export function embargoPage(summary: Summary, options: { who: string }): Markup {
-  return layout({ title: summary.name ?? '', crumbs: [{ label: 'Embargoes', href: '/' }, { label: summary.name ?? '' }], body: h`${embargoCard(summary)}${nothing}`, who: options.who });
+  return layout({ title: summary.name ?? '', crumbs: [{ label: 'Embargoes', href: '/' }, { label: summary.name ?? '' }], body: embargoCard(summary), who: options.who });
 }
