@@ -14,10 +14,11 @@ import { DEMO_FAILING_CASE, DEMO_FAILING_WORKLOADS, DEMO_SERIES_DIR, DEMO_TREE, 
 export const DEMO_TIMEOUT_MS = 5 * 60_000;
 export const DEMO_EMBARGO = 'CVE-2026-DEMO';
 /**
- * The embargo's quality bar (docs/quality-bar.md): every class applies, builds and boots; unit
- * tests pass on two classes, stress on all three; nothing that passes on the base may fail.
+ * The embargo's quality bar (docs/quality-bar.md), asking for what the demo's agents really do:
+ * every class applies and builds (they boot nothing: boot method none); unit tests pass on two
+ * classes, stress on all three; nothing that passes on the base may fail.
  */
-export const DEMO_BAR = `boot: { classes: 3 }
+export const DEMO_BAR = `build: { classes: 3 }
 workloads:
   unit: { classes: 2 }
   stress: { classes: 3 }
