@@ -74,7 +74,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       const config = join(home, 'agent.yaml');
       await writeFile(config, agentConfig({ url, fingerprint, home, agent, tree: tree.dir }));
       const token = (await cli(['coordinator', 'token', '--data', data, '--role', 'tester', '--name', agent.name, '--groups', 'demo', '--contact', `${agent.name} <${agent.name}@example.org>`])).trim();
-      await cli(['agent', 'enroll', '--config', config, '--token', token]);
+      await cli(['agent', 'enroll', '--config', config, '--token', token, '--contact', `${agent.name} <${agent.name}@example.org>`]);
       daemons.push(startDaemon(options.cli, ['agent', 'run', '--config', config], join(logs, `${agent.name}.log`)).child);
       options.say(`2. Agent ${agent.name} enrolled and running (hardware class ${agent.hardwareClass})`);
     }
