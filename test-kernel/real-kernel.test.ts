@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { darkroom } from '../proto/darkroom.js';
 import { BASE_MARKER } from '../agent/pipeline/build-cache.js';
 import { connectMaintainer } from '../maintainer/connection.js';
+import { fetchResultDetails } from '../maintainer/details.js';
 import { MaintainerHome } from '../maintainer/home.js';
 import { silentLogger } from '../shared/log.js';
 import { statusFromProto } from '../shared/status.js';
@@ -99,14 +100,15 @@ class Maintainer {
     return { bundleId, report: JSON.parse(json.stdout), reportCode: json.code, table: table.stdout, stages: await this.#stages(bundleId) };
   }
 
-  /** The agent's signed result, as the coordinator hands it out: stages, durations and cases. */
+  /** The agent's signed result, verified, with its sealed details (cases, reasons) opened by the maintainer. */
   async #stages(bundleId: string): Promise<darkroom.v1.IStageResult[]> {
-    const connection = await connectMaintainer(new MaintainerHome(this.home), { logger: silentLogger });
+    const home = new MaintainerHome(this.home);
+    const connection = await connectMaintainer(home, { logger: silentLogger });
     try {
-      const reply = await connection.channel.request({ resultsRequest: { bundleId } });
-      const signed = reply.results?.results ?? [];
-      assert.equal(signed.length, 1, 'one result, from the one agent');
-      return darkroom.v1.Result.decode(signed[0]!.result!).stages;
+      const details = await fetchResultDetails(connection, { bundleId, pins: await home.pins() });
+      assert.equal(details.results.length, 1, 'one result, from the one agent');
+      assert.equal(details.results[0]!.problem, null, 'its details open with the maintainer\'s key');
+      return details.results[0]!.stages;
     } finally {
       connection.close();
     }
