@@ -45,7 +45,7 @@ export async function runDaemon(config: AgentConfig, options: DaemonOptions): Pr
   const link = new ChannelLink();
   const outbox = await Outbox.open(join(config.stateDir, OUTBOX_DIR_NAME));
   const runner = new JobRunner({
-    config, identity, agentName: enrolment.name, profile: profileToProto(profile), hardwareClass: resolveHardwareClass(config.hardwareClass, profile),
+    config, identity, agentName: enrolment.name, testerContact: enrolment.contact, profile: profileToProto(profile), hardwareClass: resolveHardwareClass(config.hardwareClass, profile),
     workspaces: new Workspaces(config.workspace.root), outbox,
     states: new JobStates(config.stateDir), processes: new JobProcesses(config.stateDir), link, logger, concurrency: config.concurrency,
   });

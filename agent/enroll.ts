@@ -77,7 +77,7 @@ export async function enrollAgent(config: AgentConfig, options: EnrollOptions): 
   if (result.fingerprint && result.fingerprint !== own) logger.warn({ recorded: result.fingerprint, own }, 'coordinator reports another fingerprint than this agent\'s keys');
   const record: EnrolmentRecord = {
     name: result.name, groups: [...(result.groups ?? [])], coordinatorUrl: config.coordinator.url,
-    coordinatorFingerprint: config.coordinator.fingerprint, fingerprint: own, enrolledAtMs: Date.now(),
+    coordinatorFingerprint: config.coordinator.fingerprint, fingerprint: own, contact: options.contact ?? '', enrolledAtMs: Date.now(),
   };
   await writeEnrolment(config.stateDir, record);
   logger.info({ name: record.name, fingerprint: own, groups: record.groups }, 'agent enrolled');

@@ -20,6 +20,8 @@ export interface EnrolmentRecord {
   coordinatorFingerprint: string;
   /** This agent's own fingerprint. */
   fingerprint: string;
+  /** The tester's "Name <mail>" from `agent enroll --contact`; signed into every result for Tested-by. Empty when none was given. */
+  contact: string;
   enrolledAtMs: number;
 }
 
@@ -61,6 +63,6 @@ export async function readEnrolment(stateDir: string): Promise<EnrolmentRecord> 
   }
   return {
     name: parsed.name, groups: parsed.groups.map(String), coordinatorUrl: String(parsed.coordinatorUrl ?? ''),
-    coordinatorFingerprint: parsed.coordinatorFingerprint, fingerprint: String(parsed.fingerprint ?? ''), enrolledAtMs: Number(parsed.enrolledAtMs ?? 0),
+    coordinatorFingerprint: parsed.coordinatorFingerprint, fingerprint: String(parsed.fingerprint ?? ''), contact: String(parsed.contact ?? ''), enrolledAtMs: Number(parsed.enrolledAtMs ?? 0),
   };
 }

@@ -1,5 +1,6 @@
-// A job's signed result: the stage logs kept to a budget and sealed to the maintainers the bundle
-// names, the verdicts, the machine, the times; signed with the agent's key.
+// A job's signed result: the stage logs kept to a budget and the result details (case names,
+// reasons) sealed to the maintainers the bundle names, the verdicts and case counts, the machine,
+// the times, the tester's contact; signed with the agent's key.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { darkroom } from '../proto/darkroom.js';
@@ -7,6 +8,7 @@ import { sealLogs, type Recipient } from '../shared/bundle/index.js';
 import { isLogFileName } from '../shared/bundle/limits.js';
 import type { Identity } from '../shared/identity.js';
 import { signResult, type SignedResultParts } from '../shared/result.js';
+import { sealResultDetails, splitStages } from '../shared/result-details.js';
 import { rollUp, statusFromProto, statusToProto } from '../shared/status.js';
 import { SOFTWARE } from '../shared/version.js';
 import type { StageInit } from './pipeline/stages.js';
@@ -58,26 +60,37 @@ export async function collectStageLogs(dir: string, budget = RESULT_LOG_BUDGET_B
 export interface ResultInput {
   offer: Pick<darkroom.v1.JobOffer, 'jobId' | 'attempt' | 'bundleId' | 'tree'>;
   agentName: string;
+  /** The tester's "Name <mail>" as this agent keeps it (enrolment.json), signed into the result. */
+  testerContact: string;
   identity: Identity;
   hardwareClass: string;
   profile: darkroom.v1.HardwareProfile.$Properties;
   stages: StageInit[];
   startedAtMs: number;
   finishedAtMs: number;
-  /** Logs and who may read them; absent when the bundle was refused (its recipients are not trusted). */
+  /** Logs and who may read them (the details too); absent when the bundle was refused (its recipients are not trusted). */
   logs?: { embargo: string; recipients: Recipient[]; files: LogFile[] };
 }
 
-/** Seals the logs (when there are logs and readers), builds and signs the result. */
+/**
+ * Seals the logs and the details (when there are readers), builds and signs the result. Without
+ * readers (a refused bundle) no case was run and the refusal reason stays in the stages.
+ */
 export async function buildSignedResult(input: ResultInput): Promise<SignedResultParts> {
-  const logs = input.logs;
-  const sealedLogs = logs && logs.files.length > 0 && logs.recipients.length > 0
-    ? await sealLogs({ embargo: logs.embargo, signer: { name: input.agentName, identity: input.identity }, jobId: input.offer.jobId, recipients: logs.recipients, files: logs.files })
+  const { logs, offer } = input;
+  const signer = { name: input.agentName, identity: input.identity };
+  const readers = logs && logs.recipients.length > 0 ? logs : null;
+  const sealedLogs = readers && readers.files.length > 0
+    ? await sealLogs({ embargo: readers.embargo, signer, jobId: offer.jobId, recipients: readers.recipients, files: readers.files })
+    : new Uint8Array();
+  const split = splitStages(input.stages, { keepReason: readers === null });
+  const sealedDetails = readers
+    ? sealResultDetails({ embargo: readers.embargo, signer, jobId: offer.jobId, attempt: offer.attempt, recipients: readers.recipients, details: split.details })
     : new Uint8Array();
   const status = rollUp(input.stages.map((stage) => statusFromProto(stage.status!)));
   return signResult({
-    jobId: input.offer.jobId, attempt: input.offer.attempt, bundleId: input.offer.bundleId, agentName: input.agentName, tree: input.offer.tree,
-    hardwareClass: input.hardwareClass, profile: input.profile, stages: input.stages, startedAtMs: input.startedAtMs, finishedAtMs: input.finishedAtMs,
-    sealedLogs, software: SOFTWARE, status: statusToProto(status),
+    jobId: offer.jobId, attempt: offer.attempt, bundleId: offer.bundleId, agentName: input.agentName, tree: offer.tree,
+    hardwareClass: input.hardwareClass, profile: input.profile, stages: split.stages, startedAtMs: input.startedAtMs, finishedAtMs: input.finishedAtMs,
+    sealedLogs, sealedDetails, testerContact: input.testerContact, software: SOFTWARE, status: statusToProto(status),
   }, input.identity);
 }

@@ -46,6 +46,8 @@ export interface JobEnvironment {
   config: AgentConfig;
   identity: Identity;
   agentName: string;
+  /** The tester's contact kept from enrolment, signed into every result. */
+  testerContact: string;
   profile: darkroom.v1.HardwareProfile.$Properties;
   hardwareClass: string;
   workspaces: Workspaces;
@@ -234,7 +236,7 @@ export class Job {
     const env = this.#env;
     const header = admitted?.parsed.header;
     const signed = await buildSignedResult({
-      offer: this.offer, agentName: env.agentName, identity: env.identity, hardwareClass: env.hardwareClass, profile: env.profile,
+      offer: this.offer, agentName: env.agentName, testerContact: env.testerContact, identity: env.identity, hardwareClass: env.hardwareClass, profile: env.profile,
       stages, startedAtMs: this.#startedAtMs, finishedAtMs: Date.now(),
       ...(header ? { logs: { embargo: header.embargo, recipients: header.logRecipients.map((r) => ({ name: r.name!, boxKey: r.boxKey! })), files: await collectStageLogs(workspace.logsDir) } } : {}),
     });

@@ -3,6 +3,7 @@
 import { evaluateBar, type BarJob } from '../coordinator/bar/evaluate.js';
 import type { QualityBar } from '../coordinator/bar/format.js';
 import { aggregate, type JobOutcome } from '../coordinator/report/index.js';
+import { countCases, zeroCounts } from '../shared/result-details.js';
 import type { Status } from '../shared/status.js';
 import { round, seconds } from './measure.js';
 
@@ -24,12 +25,13 @@ function fixtures(): { bar: BarJob[]; report: JobOutcome[] } {
   for (let job = 0; job < JOBS; job++) {
     const workloads = ['unit', 'stress'].map((name) => {
       const list = cases(job, name);
-      return { name: `workload:${name}`, status: (list.some((c) => c.status === 'FAIL') ? 'FAIL' : 'PASS') as Status, baseStatus: 'PASS' as Status, cases: list };
+      const counts = countCases(list, true);
+      return { name: `workload:${name}`, status: (counts.fail > 0 ? 'FAIL' : 'PASS') as Status, baseStatus: 'PASS' as Status, counts, failingCases: counts.fail + counts.error };
     });
-    const stages = [...['apply', 'build', 'boot'].map((name) => ({ name, status: 'PASS' as Status, baseStatus: null, cases: [] })), ...workloads];
+    const stages = [...['apply', 'build', 'boot'].map((name) => ({ name, status: 'PASS' as Status, baseStatus: null, counts: zeroCounts(), failingCases: 0 })), ...workloads];
     const identity = { agent: `agent-${job}`, hardwareClass: `class-${job % 40}` };
     bar.push({ jobId: `job-${job}`, ...identity, tree: 'linux', open: false, result: { resultId: `r-${job}`, receivedAtMs: 0, stages } });
-    report.push({ ...identity, tree: 'linux', state: 'done', stages });
+    report.push({ jobId: `job-${job}`, attempt: 1, ...identity, tree: 'linux', state: 'done', stages });
   }
   return { bar, report };
 }

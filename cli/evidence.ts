@@ -7,6 +7,8 @@ import { MAX_RESULT_FILE_BYTES, ResultFileError, verifyResultFile } from '../sha
 import { statusFromProto } from '../shared/status.js';
 import { connectMaintainer } from '../maintainer/connection.js';
 import { MaintainerHome, resolveHome } from '../maintainer/home.js';
+import { checkRecipients, recipientCheckLine } from '../maintainer/missing-results.js';
+import { bundleRecordOf } from '../maintainer/report.js';
 import { exportResults, fetchVerifiedResults, latestPerJob, trailersOf } from '../maintainer/trailers.js';
 import { hint, say, warn } from './output.js';
 
@@ -24,6 +26,8 @@ export function registerEvidenceCommands(program: Command): void {
       const connection = await connectMaintainer(home, { logger: createLogger('maintainer', { level: process.env.DARKROOM_LOG_LEVEL ?? 'warn' }) });
       const results = await fetchVerifiedResults(connection, { bundleId, pins: await home.pins() }).finally(() => connection.close());
       for (const refused of results.refused) warn(`not counted: ${refused}`);
+      const missing = recipientCheckLine(checkRecipients(await bundleRecordOf(home, bundleId), results.verified), bundleId);
+      if (missing) warn(missing);
       const trailers = trailersOf(results.verified);
       for (const trailer of trailers) for (const line of [trailer.testedBy, ...trailer.references]) say(line);
       if (trailers.length === 0) hint(`no tester's results for bundle ${bundleId} have all passed yet`);

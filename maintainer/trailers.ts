@@ -20,6 +20,7 @@ export class TrailersError extends DarkroomError<TrailersErrorCode> {}
 export interface VerifiedResult {
   parts: SignedResultParts;
   agent: string;
+  /** The tester's contact as the agent signed it into the result (never the coordinator's copy). */
   contact: string;
   fingerprint: string;
   boxKey: Uint8Array;
@@ -39,12 +40,12 @@ export interface BundleResults {
 export async function fetchVerifiedResults(connection: MaintainerConnection, options: { bundleId: string; pins: Record<string, AgentPin> }): Promise<BundleResults> {
   const reply = await connection.channel.request({ resultsRequest: { bundleId: options.bundleId } });
   if (!reply.results) throw new WireError('UNEXPECTED_MESSAGE', `Coordinator answered a results request with '${reply.body}'`);
-  const agents = new Map((reply.results.agents ?? []).map((agent, index) => [agent.name ?? '', { agent, contact: reply.results!.contacts?.[index] ?? '' }]));
+  const agents = new Map((reply.results.agents ?? []).map((agent) => [agent.name ?? '', agent]));
   const outcome: BundleResults = { verified: [], refused: [] };
   for (const signed of reply.results.results ?? []) {
     const claimed = decodeAgentName(signed);
     const known = agents.get(claimed);
-    const keys = { signKey: known?.agent.signKey ?? new Uint8Array(), boxKey: known?.agent.boxKey ?? new Uint8Array() };
+    const keys = { signKey: known?.signKey ?? new Uint8Array(), boxKey: known?.boxKey ?? new Uint8Array() };
     const pin = options.pins[claimed];
     if (!known || !pin) {
       outcome.refused.push(`a result of agent '${claimed}', whose key is not pinned in this home: only results of agents this home sealed to are trusted`);
@@ -56,7 +57,7 @@ export async function fetchVerifiedResults(connection: MaintainerConnection, opt
     try {
       const parts = verifySignedResult(signed, keys.signKey);
       if (parts.result.bundleId !== options.bundleId) throw new ResultError('RESULT_MISMATCH', `it names bundle ${parts.result.bundleId}`);
-      outcome.verified.push({ parts, agent: claimed, contact: known.contact, fingerprint: pin.fingerprint, boxKey: keys.boxKey });
+      outcome.verified.push({ parts, agent: claimed, contact: parts.result.testerContact, fingerprint: pin.fingerprint, boxKey: keys.boxKey });
     } catch (error) {
       if (!(error instanceof ResultError)) throw error;
       outcome.refused.push(`a result of agent '${claimed}': ${error.message}`);
@@ -91,7 +92,7 @@ export interface Trailer {
   references: string[];
 }
 
-/** `NAME <email>` as the tester enrolled it; a bare address gets the agent's name in front. */
+/** `NAME <email>` as the agent signed it; a bare address gets the agent's name in front. */
 function identityLine(result: VerifiedResult): string {
   const contact = result.contact.trim();
   if (/<[^>]+>/.test(contact)) return contact;
@@ -99,7 +100,7 @@ function identityLine(result: VerifiedResult): string {
 }
 
 /**
- * One trailer per tester (their enrolment contact; an agent without one stands alone) whose latest
+ * One trailer per tester (the contact their agent signed; an agent without one stands alone) whose latest
  * results for the bundle all passed, in the order of their names. Pure.
  */
 export function trailersOf(results: readonly VerifiedResult[]): Trailer[] {

@@ -19,7 +19,7 @@ export interface ResultFile {
   format: typeof RESULT_FILE_FORMAT;
   resultId: string;
   agent: string;
-  /** The tester's contact from enrolment; informational, not signed. */
+  /** The tester's contact; the signed copy is the result's tester_contact. */
   contact: string;
   fingerprint: string;
   /** base64 of the agent's X25519 key: with the signing key in the result, it gives the fingerprint. */

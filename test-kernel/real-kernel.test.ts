@@ -11,6 +11,7 @@ import { darkroom } from '../proto/darkroom.js';
 import { BASE_MARKER } from '../agent/pipeline/build-cache.js';
 import { setEmbargoBar } from '../coordinator/admin/bar.js';
 import { connectMaintainer } from '../maintainer/connection.js';
+import { fetchResultDetails } from '../maintainer/details.js';
 import { MaintainerHome } from '../maintainer/home.js';
 import { silentLogger } from '../shared/log.js';
 import { statusFromProto } from '../shared/status.js';
@@ -113,14 +114,15 @@ class Maintainer {
     return { bundleId, jobId, verdictMs, report: JSON.parse(json.stdout), reportCode: json.code, table: table.stdout, stages };
   }
 
-  /** The agent's signed result, as the coordinator hands it out: stages, durations and cases. */
-  async #result(bundleId: string): Promise<darkroom.v1.Result> {
-    const connection = await connectMaintainer(new MaintainerHome(this.home), { logger: silentLogger });
+  /** The agent's signed result, verified, with its sealed details (cases, reasons) opened by the maintainer. */
+  async #result(bundleId: string): Promise<{ jobId: string; stages: darkroom.v1.IStageResult[] }> {
+    const home = new MaintainerHome(this.home);
+    const connection = await connectMaintainer(home, { logger: silentLogger });
     try {
-      const reply = await connection.channel.request({ resultsRequest: { bundleId } });
-      const signed = reply.results?.results ?? [];
-      assert.equal(signed.length, 1, 'one result, from the one agent');
-      return darkroom.v1.Result.decode(signed[0]!.result!);
+      const details = await fetchResultDetails(connection, { bundleId, pins: await home.pins() });
+      assert.equal(details.results.length, 1, 'one result, from the one agent');
+      assert.equal(details.results[0]!.problem, null, 'its details open with the maintainer\'s key');
+      return { jobId: details.results[0]!.verified.parts.result.jobId, stages: details.results[0]!.stages };
     } finally {
       connection.close();
     }

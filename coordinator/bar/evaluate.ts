@@ -1,5 +1,7 @@
 // The quality bar's verdict for one bundle (docs/quality-bar.md): from the bar, the bundle's jobs
-// and the latest verified result of each, at a given time. Pure.
+// and the latest verified result of each, at a given time. It judges from the stage statuses and
+// the case counts the agents signed: the coordinator never sees a case name. Pure.
+import type { CaseCounts } from '../../shared/result-details.js';
 import { rollUp, type Status } from '../../shared/status.js';
 import type { CountUnit, QualityBar } from './format.js';
 
@@ -7,19 +9,14 @@ export const BAR_VERDICT_FORMAT = 'darkroom.bar.v1';
 const STAGE_COLUMNS = ['apply', 'build', 'boot'] as const;
 const WORKLOAD_PREFIX = 'workload:';
 
-export interface BarCase {
-  name: string;
-  status: Status;
-  /** Its status on the unpatched base, as the agent signed it; null when no base ran. */
-  baseStatus: Status | null;
-}
-
 export interface BarStage {
   /** apply | build | boot | workload:<name> */
   name: string;
   status: Status;
+  /** The stage's status on the unpatched base, as the agent signed it; null when no base ran. */
   baseStatus: Status | null;
-  cases: readonly BarCase[];
+  /** The stage's cases as the agent counted them, against the base when it ran. */
+  counts: CaseCounts;
 }
 
 export interface BarResult {
@@ -67,11 +64,26 @@ export interface BrokenBy {
   agent: string;
   hardwareClass: string;
   column: string;
-  /** Empty when the stage itself failed. */
+  /**
+   * Empty as the coordinator judges (it holds no case name); the maintainer's client puts in each
+   * case's name from the result's sealed details, one entry per case.
+   */
   case: string;
+  /** How many failing cases of the stage this entry stands for, for this reason; 0 when the stage itself failed. */
+  cases: number;
   status: Status;
+  /** The base status the reason implies (PASS for a regression, MISS for a new case); null when unknown or no base ran. */
   baseStatus: Status | null;
   reason: BreakReason;
+}
+
+/** A stage of one result in which the series fixed `cases` cases. */
+export interface FixedIn {
+  resultId: string;
+  jobId: string;
+  agent: string;
+  column: string;
+  cases: number;
 }
 
 export interface Classification {
@@ -79,8 +91,12 @@ export interface Classification {
   regression: number;
   preExisting: number;
   fixed: number;
-  /** `agent column case` of every case the series fixed. */
+  /**
+   * `agent column case` of every case the series fixed: empty as the coordinator judges, filled by
+   * the maintainer's client from the sealed details of the results `fixedIn` names.
+   */
   fixedCases: string[];
+  fixedIn: FixedIn[];
 }
 
 export interface BarVerdict {
@@ -131,42 +147,49 @@ function countRequirement(requirement: string, tree: string, count: { unit: Coun
   return { requirement, tree, state: count.have.length >= count.need ? 'met' : 'pending', ...count };
 }
 
-/** The failures of one result that the base does not explain. */
+/**
+ * The failing cases of a workload stage that the base does not explain, by reason: with no base
+ * run every FAIL; otherwise every FAIL but the pre-existing ones (regressions, new cases, and the
+ * rest, whose base neither passed, failed nor lacked them).
+ */
+function caseBreaks(stage: BarStage): Array<{ reason: BreakReason; baseStatus: Status | null; cases: number }> {
+  const { counts } = stage;
+  if (stage.baseStatus === null) return [{ reason: 'no base run', baseStatus: null, cases: counts.fail }];
+  return [
+    { reason: 'regression', baseStatus: 'PASS', cases: counts.regressions },
+    { reason: 'new case fails', baseStatus: 'MISS', cases: counts.newCaseFailures },
+    { reason: 'base did not fail', baseStatus: null, cases: counts.fail - counts.preExisting - counts.regressions - counts.newCaseFailures },
+  ];
+}
+
+/** The failures of one result that the base does not explain, one entry per stage and reason. */
 function newFailures(job: BarJob, result: BarResult): BrokenBy[] {
   const at = { resultId: result.resultId, jobId: job.jobId, agent: job.agent, hardwareClass: job.hardwareClass };
   const broken: BrokenBy[] = [];
   for (const stage of result.stages) {
     if (!stage.name.startsWith(WORKLOAD_PREFIX)) {
-      if (stage.status === 'FAIL') broken.push({ ...at, column: stage.name, case: '', status: 'FAIL', baseStatus: null, reason: 'stage failed' });
+      if (stage.status === 'FAIL') broken.push({ ...at, column: stage.name, case: '', cases: 0, status: 'FAIL', baseStatus: null, reason: 'stage failed' });
       continue;
     }
-    const failing = stage.cases.filter((testCase) => testCase.status === 'FAIL');
-    for (const testCase of failing) {
-      if (testCase.baseStatus === 'FAIL') continue;
-      const reason: BreakReason = testCase.baseStatus === null ? 'no base run' : testCase.baseStatus === 'PASS' ? 'regression' : testCase.baseStatus === 'MISS' ? 'new case fails' : 'base did not fail';
-      broken.push({ ...at, column: stage.name, case: testCase.name, status: 'FAIL', baseStatus: testCase.baseStatus, reason });
-    }
-    if (failing.length === 0 && stage.status === 'FAIL' && stage.baseStatus !== 'FAIL') {
-      broken.push({ ...at, column: stage.name, case: '', status: 'FAIL', baseStatus: stage.baseStatus, reason: stage.baseStatus === null ? 'no base run' : 'base did not fail' });
+    for (const part of caseBreaks(stage)) if (part.cases > 0) broken.push({ ...at, column: stage.name, case: '', status: 'FAIL', ...part });
+    if (stage.counts.fail === 0 && stage.status === 'FAIL' && stage.baseStatus !== 'FAIL') {
+      broken.push({ ...at, column: stage.name, case: '', cases: 0, status: 'FAIL', baseStatus: stage.baseStatus, reason: stage.baseStatus === null ? 'no base run' : 'base did not fail' });
     }
   }
   return broken;
 }
 
 function classify(results: ReadonlyArray<{ job: BarJob; result: BarResult | null }>): Classification {
-  const classification: Classification = { pass: 0, regression: 0, preExisting: 0, fixed: 0, fixedCases: [] };
+  const classification: Classification = { pass: 0, regression: 0, preExisting: 0, fixed: 0, fixedCases: [], fixedIn: [] };
   for (const { job, result } of results) {
     for (const stage of result?.stages ?? []) {
-      for (const testCase of stage.cases) {
-        if (testCase.baseStatus === null || (testCase.status !== 'PASS' && testCase.status !== 'FAIL')) continue;
-        const baseFailed = testCase.baseStatus === 'FAIL';
-        if (testCase.status === 'PASS' && baseFailed) {
-          classification.fixed++;
-          classification.fixedCases.push(`${job.agent} ${stage.name} ${testCase.name}`);
-        } else if (testCase.status === 'PASS') classification.pass++;
-        else if (baseFailed) classification.preExisting++;
-        else classification.regression++;
-      }
+      if (stage.baseStatus === null) continue;
+      const { counts } = stage;
+      classification.pass += counts.pass - counts.fixed;
+      classification.regression += counts.fail - counts.preExisting;
+      classification.preExisting += counts.preExisting;
+      classification.fixed += counts.fixed;
+      if (counts.fixed > 0) classification.fixedIn.push({ resultId: result!.resultId, jobId: job.jobId, agent: job.agent, column: stage.name, cases: counts.fixed });
     }
   }
   return classification;

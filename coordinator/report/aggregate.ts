@@ -1,5 +1,6 @@
 // A bundle's report: one row per hardware class, one column per stage (apply, build, boot, then
-// each workload), each cell counting jobs by outcome; the failing cases; an overall verdict. Pure.
+// each workload), each cell counting jobs by outcome; the failing stages with how many of their
+// cases failed (never a case name: those are sealed to maintainers); an overall verdict. Pure.
 import { rollUp, type Status } from '../../shared/status.js';
 
 export const FIXED_COLUMNS = ['apply', 'build', 'boot'] as const;
@@ -8,21 +9,18 @@ export const WORKLOAD_COLUMN_PREFIX = 'workload:';
 /** `miss` and `missed` are both accepted: the job never ran (lost agent, queue time-out). */
 export type JobState = 'queued' | 'offered' | 'running' | 'done' | 'lost' | 'cancelled' | 'miss' | 'missed';
 
-export interface CaseOutcome {
-  name: string;
-  status: Status;
-  /** The case's status on the unpatched base, when the embargo's bar asked for it. */
-  baseStatus?: string;
-}
-
 export interface StageOutcome {
   /** apply | build | boot | workload:<name> */
   name: string;
   status: Status;
-  cases: readonly CaseOutcome[];
+  /** Cases that failed or errored, as the agent counted and signed them. */
+  failingCases: number;
 }
 
 export interface JobOutcome {
+  jobId: string;
+  /** The attempt whose result the stages come from. */
+  attempt: number;
   agent: string;
   hardwareClass: string;
   tree: string;
@@ -56,20 +54,24 @@ export interface ReportRow {
   cells: ReportCell[];
 }
 
-/** A case that failed or errored; `caseName` is empty when the stage itself failed with no case. */
-export interface FailingCase {
+/**
+ * A stage of a done job that failed or errored, or in which cases did: `cases` of them (0 when the
+ * stage itself failed with no case). The maintainer's client names the cases from the sealed details.
+ */
+export interface FailingStage {
   hardwareClass: string;
   agent: string;
   column: string;
-  caseName: string;
+  jobId: string;
+  attempt: number;
   status: Status;
-  baseStatus: string;
+  cases: number;
 }
 
 export interface Report {
   columns: string[];
   rows: ReportRow[];
-  failures: FailingCase[];
+  failures: FailingStage[];
   /** True when no job is queued, offered or running. */
   complete: boolean;
   /** Roll-up of every counted verdict (FAIL > ERROR > MISS > PASS > DONE > SKIP); SKIP when none. */
@@ -106,21 +108,17 @@ function countKeyOf(job: JobOutcome, column: string): CountKey {
   return STATUS_COUNT[stage?.status ?? 'SKIP'];
 }
 
-function failuresOf(job: JobOutcome): FailingCase[] {
+function failuresOf(job: JobOutcome): FailingStage[] {
   if (job.state !== 'done') return [];
-  const failures: FailingCase[] = [];
-  const at = { hardwareClass: job.hardwareClass, agent: job.agent };
-  for (const stage of job.stages) {
-    const failing = stage.cases.filter((testCase) => testCase.status === 'FAIL' || testCase.status === 'ERROR');
-    for (const testCase of failing) failures.push({ ...at, column: stage.name, caseName: testCase.name, status: testCase.status, baseStatus: testCase.baseStatus ?? '' });
-    if (failing.length === 0 && (stage.status === 'FAIL' || stage.status === 'ERROR')) failures.push({ ...at, column: stage.name, caseName: '', status: stage.status, baseStatus: '' });
-  }
-  return failures;
+  const at = { hardwareClass: job.hardwareClass, agent: job.agent, jobId: job.jobId, attempt: job.attempt };
+  return job.stages
+    .filter((stage) => stage.failingCases > 0 || stage.status === 'FAIL' || stage.status === 'ERROR')
+    .map((stage) => ({ ...at, column: stage.name, status: stage.status, cases: stage.failingCases }));
 }
 
 function compareFailures(columns: readonly string[]) {
-  return (a: FailingCase, b: FailingCase): number =>
-    a.hardwareClass.localeCompare(b.hardwareClass) || a.agent.localeCompare(b.agent) || columns.indexOf(a.column) - columns.indexOf(b.column) || a.caseName.localeCompare(b.caseName);
+  return (a: FailingStage, b: FailingStage): number =>
+    a.hardwareClass.localeCompare(b.hardwareClass) || a.agent.localeCompare(b.agent) || columns.indexOf(a.column) - columns.indexOf(b.column) || a.jobId.localeCompare(b.jobId);
 }
 
 /** The statuses a set of counts holds, each once, for the roll-up. */

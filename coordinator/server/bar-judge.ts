@@ -2,6 +2,7 @@
 // re-judged as results arrive and deadlines pass; a change to met or failed is notified once.
 import { darkroom } from '../../proto/darkroom.js';
 import { messageOf } from '../../shared/errors.js';
+import { zeroCounts } from '../../shared/result-details.js';
 import { isStatus, statusFromProto, type Status } from '../../shared/status.js';
 import { evaluateBar, type BarJob, type BarStage, type BarVerdict } from '../bar/evaluate.js';
 import { barFromJson } from '../bar/format.js';
@@ -15,12 +16,13 @@ function baseOf(text: string | null | undefined): Status | null {
   return text && isStatus(text) ? text : null;
 }
 
+/** The signed stages as the bar judges them: statuses and case counts. */
 function stagesOf(result: darkroom.v1.Result): BarStage[] {
   return result.stages.filter((stage) => stage.status).map((stage) => ({
     name: stage.name ?? '',
     status: statusFromProto(stage.status!),
     baseStatus: baseOf(stage.baseStatus),
-    cases: (stage.cases ?? []).filter((testCase) => testCase.status).map((testCase) => ({ name: testCase.name ?? '', status: statusFromProto(testCase.status!), baseStatus: baseOf(testCase.baseStatus) })),
+    counts: { ...zeroCounts(), ...darkroom.v1.CaseCounts.toObject(darkroom.v1.CaseCounts.create(stage.counts ?? {})) },
   }));
 }
 

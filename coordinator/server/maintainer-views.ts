@@ -80,19 +80,13 @@ export function bundleComplete(jobs: readonly Job[]): boolean {
 function stageOutcome(stage: darkroom.v1.StageResult.$Properties): StageOutcome | null {
   const status = statusOrNull(stage.status);
   if (!status) return null;
-  return {
-    name: stage.name ?? '',
-    status,
-    cases: (stage.cases ?? []).flatMap((testCase) => {
-      const caseStatus = statusOrNull(testCase.status);
-      return caseStatus ? [{ name: testCase.name ?? '', status: caseStatus, ...(testCase.baseStatus ? { baseStatus: testCase.baseStatus } : {}) }] : [];
-    }),
-  };
+  return { name: stage.name ?? '', status, failingCases: (stage.counts?.fail ?? 0) + (stage.counts?.error ?? 0) };
 }
 
-/** The report's view of a job: a done job counts by its result's stages, others by their state. */
+/** The report's view of a job: a done job counts by its result's stages and signed case counts, others by their state. */
 export function jobOutcome(record: JobRecord): JobOutcome {
   const { job, result } = record;
-  const stages = job.state === 'done' && result ? result.stages.flatMap((stage) => stageOutcome(stage) ?? []) : [];
-  return { agent: job.agentName, hardwareClass: record.hardwareClass, tree: job.tree, state: job.state as JobState, stages };
+  const done = job.state === 'done' && result !== null;
+  const stages = done ? result.stages.flatMap((stage) => stageOutcome(stage) ?? []) : [];
+  return { jobId: job.id, attempt: done ? result.attempt : job.attempt, agent: job.agentName, hardwareClass: record.hardwareClass, tree: job.tree, state: job.state as JobState, stages };
 }

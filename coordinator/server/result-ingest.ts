@@ -1,20 +1,21 @@
 // A result from an agent: signature by its enrolled key, bound to this job, bundle and agent,
 // stored durably, and only then acknowledged. A resent result is acknowledged again, counted once.
 // Verifying needs no database, so it runs before the write; storing runs inside a (group) write.
-import type { darkroom } from '../../proto/darkroom.js';
+import { darkroom } from '../../proto/darkroom.js';
 import { checkResultBinding, type SignedResultParts } from '../../shared/result.js';
 import { statusFromProto } from '../../shared/status.js';
+import type { Json } from '../store/canonical.js';
 import type { Party } from '../store/parties.js';
 import type { Store } from '../store/store.js';
 import type { IngestResult } from '../store/results.js';
 
-/** What is kept per stage for reports: names, verdicts and case verdicts, never log text. */
+/** What is kept per stage for reports: names, verdicts and the signed case counts, never a case name or log text. */
 function stageSummary(result: darkroom.v1.Result) {
   return result.stages.map((s) => ({
     name: s.name ?? '',
     status: statusFromProto(s.status ?? 0),
     durationMs: Number(s.durationMs ?? 0),
-    cases: (s.cases ?? []).map((c) => ({ name: c.name ?? '', status: statusFromProto(c.status ?? 0) })),
+    counts: darkroom.v1.CaseCounts.toObject(darkroom.v1.CaseCounts.create(s.counts ?? {}), { defaults: true }) as Json,
   }));
 }
 

@@ -81,7 +81,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       const config = join(home, 'agent.yaml');
       await writeFile(config, agentConfig({ url, fingerprint, home, agent, tree: tree.dir }));
       const token = (await cli(['coordinator', 'token', '--data', data, '--role', 'tester', '--name', agent.name, '--groups', 'demo', '--contact', `${agent.name} <${agent.name}@example.org>`])).trim();
-      const enrolled = await cli(['agent', 'enroll', '--config', config, '--token', token]);
+      const enrolled = await cli(['agent', 'enroll', '--config', config, '--token', token, '--contact', `${agent.name} <${agent.name}@example.org>`]);
       const agentFingerprint = /fingerprint\s+(DR1:\S+)/.exec(enrolled)?.[1];
       if (!agentFingerprint) throw new DemoRunError('DEMO_STEP_FAILED', `'darkroom agent enroll' printed no fingerprint: ${enrolled.trim()}`);
       fingerprints.set(agent.name, agentFingerprint);

@@ -8,6 +8,8 @@ interface BrokenJson {
   hardwareClass?: string;
   column?: string;
   case?: string;
+  /** Cases the entry stands for when they could not be named (details not open here). */
+  cases?: number;
   status?: string;
   baseStatus?: string | null;
   reason?: string;
@@ -39,12 +41,13 @@ export function barHeadline(bar: unknown): string {
   const verdict = asVerdict(bar);
   const word = verdict.verdict ?? JSON.stringify(bar);
   const missing = verdict.missing ?? [];
-  const detail = word === 'pending' && missing.length > 0 ? ` (${missing.join('; ')})` : word === 'failed' && (verdict.broken ?? []).length > 0 ? ` (${verdict.broken!.length} new failure${verdict.broken!.length === 1 ? '' : 's'})` : '';
+  const failures = (verdict.broken ?? []).reduce((sum, broken) => sum + (broken.cases || 1), 0);
+  const detail = word === 'pending' && missing.length > 0 ? ` (${missing.join('; ')})` : word === 'failed' && failures > 0 ? ` (${failures} new failure${failures === 1 ? '' : 's'})` : '';
   return `Quality bar: ${word}${detail}`;
 }
 
 function brokenLine(broken: BrokenJson): string {
-  const what = `${broken.column ?? ''}${broken.case ? ` ${broken.case}` : ''}: ${broken.status ?? ''}`;
+  const what = `${broken.column ?? ''}${broken.case ? ` ${broken.case}` : broken.cases ? ` (${broken.cases} case${broken.cases === 1 ? '' : 's'})` : ''}: ${broken.status ?? ''}`;
   const base = broken.baseStatus ? `, ${broken.baseStatus} on base` : '';
   return `  broken by ${broken.agent ?? ''} (${broken.hardwareClass ?? ''}) ${what}${base} [${broken.reason ?? ''}] result ${broken.resultId ?? ''} job ${broken.jobId ?? ''}`;
 }

@@ -62,6 +62,13 @@ export interface ReportJson {
   failures: FailureJson[];
   /** The quality bar's verdict (docs/quality-bar.md), null when the embargo has no bar. */
   bar: unknown;
+  /**
+   * Recipients this home sealed the bundle to that have no verified result, sorted; null when this
+   * home has no record of the bundle (it did not submit it) to check against.
+   */
+  recipientsWithoutResult: string[] | null;
+  /** Results fetched but not counted (unpinned agent, bad signature), one sentence each. */
+  refusedResults: string[];
 }
 
 type ReportInput = darkroom.v1.Report.$Properties;
@@ -142,6 +149,8 @@ export function reportToJson(report: ReportInput): ReportJson {
     totals,
     failures,
     bar: barJson(report.barVerdictJson, source),
+    recipientsWithoutResult: report.recipientsChecked ? [...(report.recipientsWithoutResult ?? [])] : null,
+    refusedResults: [...(report.refusedResults ?? [])],
   };
 }
 
@@ -150,7 +159,9 @@ export const REPORT_EXIT = { PASSED: 0, FAILED: 1, PENDING: 2 } as const;
 
 /**
  * PASSED only when every job has ended, something passed, and nothing failed, errored or went
- * missing; FAILED as soon as any of those is true even while jobs still run; PENDING otherwise.
+ * missing, and every recipient the home sealed to has a verified result; FAILED as soon as any of
+ * those is true even while jobs still run (a recipient without a result: once every job has
+ * ended); PENDING otherwise.
  */
 export function reportExitCode(report: ReportInput): number {
   const json = reportToJson(report);
@@ -158,6 +169,7 @@ export function reportExitCode(report: ReportInput): number {
   if (totals.fail + totals.error + totals.miss > 0 || json.failures.length > 0) return REPORT_EXIT.FAILED;
   if (json.status === 'FAIL' || json.status === 'ERROR' || json.status === 'MISS') return REPORT_EXIT.FAILED;
   if (!json.complete || totals.running + totals.pending > 0) return REPORT_EXIT.PENDING;
+  if ((json.recipientsWithoutResult ?? []).length > 0) return REPORT_EXIT.FAILED;
   return totals.pass > 0 ? REPORT_EXIT.PASSED : REPORT_EXIT.FAILED;
 }
 

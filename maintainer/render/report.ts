@@ -56,6 +56,15 @@ function failureLine(failure: FailureJson): string {
   return `  ${failure.hardwareClass}  ${failure.agent}  ${heading(failure.column)}  ${failure.case}: ${failure.status}${base}`;
 }
 
+/** Who has no verified result, what was not counted, or that the recipients could not be checked. */
+function recipientLines(json: ReportJson): string[] {
+  const lines: string[] = [];
+  if (json.recipientsWithoutResult === null) lines.push('', `Recipients not checked: this home has no record of whom bundle ${json.bundleId} was sealed to (only the submitting home has it).`);
+  else if (json.recipientsWithoutResult.length > 0) lines.push('', `No signed result from: ${json.recipientsWithoutResult.join(', ')} (sealed to at submit; still running, cancelled, or dropped by the coordinator)`);
+  if (json.refusedResults.length > 0) lines.push('', 'Not counted:', ...json.refusedResults.map((refused) => `  ${refused}`));
+  return lines;
+}
+
 function legend(options: RenderOptions): string {
   const marks = CELL_MARKS[options.unicode ? 'unicode' : 'ascii'];
   return COUNT_KEYS.map((key) => `${marks[key]} ${key}`).join('  ');
@@ -90,6 +99,7 @@ export function renderReport(report: darkroom.v1.Report.$Properties, options: Re
   lines.push(...(json.rows.length > 0 ? table(json, options) : ['No jobs yet.']));
   lines.push(legend(options));
   if (json.failures.length > 0) lines.push('', 'Failing cases:', ...json.failures.map(failureLine));
+  lines.push(...recipientLines(json));
   if (json.bar !== null) lines.push('', ...renderBar(json.bar));
   lines.push('', summaryLine(report));
   return `${lines.join('\n')}\n`;

@@ -5,7 +5,7 @@ import { decodeCanonical } from './canonical.js';
 import { BundleError } from './errors.js';
 import { bundleIdOf, envelopeIdOf } from './keys.js';
 import {
-  CHUNK_SIZE, FORMAT_VERSION, KEY_COMMITMENT_BYTES, MAX_BUNDLE_PAYLOAD_BYTES, MAX_LOG_PAYLOAD_BYTES, MAX_LOG_RECIPIENTS,
+  CHUNK_SIZE, FORMAT_VERSION, KEY_COMMITMENT_BYTES, MAX_BUNDLE_PAYLOAD_BYTES, MAX_DETAILS_PAYLOAD_BYTES, MAX_LOG_PAYLOAD_BYTES, MAX_LOG_RECIPIENTS,
   MAX_PATCHES_PER_TARGET, MAX_SIGNED_HEADER_BYTES, MAX_TARGETS, MAX_WORKLOADS, SALT_BYTES, isName, isRevision, isText,
 } from './limits.js';
 
@@ -62,7 +62,7 @@ const isCount = (value: unknown, max: number): value is number => typeof value =
 /** The first rule of docs/sealed-bundle.md "Header" this header breaks, or null. */
 export function headerProblem(header: Header): string | null {
   if (header.format !== FORMAT_VERSION) return `format is ${header.format}, this version reads format ${FORMAT_VERSION} only`;
-  if (header.kind !== SealedKind.BUNDLE && header.kind !== SealedKind.LOGS) return `kind ${header.kind} is neither BUNDLE nor LOGS`;
+  if (header.kind !== SealedKind.BUNDLE && header.kind !== SealedKind.LOGS && header.kind !== SealedKind.RESULT_DETAILS) return `kind ${header.kind} is not BUNDLE, LOGS or RESULT_DETAILS`;
   if (header.salt.length !== SALT_BYTES) return `salt is ${header.salt.length} bytes, want ${SALT_BYTES}`;
   if (!isText(header.embargo)) return `embargo name '${header.embargo}' is empty, too long or has control characters`;
   if (!isText(header.signerName)) return `signer name '${header.signerName}' is empty, too long or has control characters`;
@@ -70,7 +70,8 @@ export function headerProblem(header: Header): string | null {
   if (header.chunkSize !== CHUNK_SIZE) return `chunk size is ${header.chunkSize}, format ${FORMAT_VERSION} fixes it at ${CHUNK_SIZE}`;
   if (header.keyCommitment.length !== KEY_COMMITMENT_BYTES) return `key commitment is ${header.keyCommitment.length} bytes, want ${KEY_COMMITMENT_BYTES}`;
   if (!isCount(header.createdAtMs, Number.MAX_SAFE_INTEGER) || header.createdAtMs === 0) return `creation time ${String(header.createdAtMs)} is not a positive millisecond count`;
-  return header.kind === SealedKind.BUNDLE ? bundleProblem(header) : logsProblem(header);
+  if (header.kind === SealedKind.BUNDLE) return bundleProblem(header);
+  return header.kind === SealedKind.LOGS ? subjectProblem(header, 'logs', MAX_LOG_PAYLOAD_BYTES) : subjectProblem(header, 'result details', MAX_DETAILS_PAYLOAD_BYTES);
 }
 
 function bundleProblem(header: Header): string | null {
@@ -108,9 +109,10 @@ function logRecipientsProblem(recipients: darkroom.v1.LogRecipient.$Properties[]
   return null;
 }
 
-function logsProblem(header: Header): string | null {
-  if (!isCount(header.payloadBytes, MAX_LOG_PAYLOAD_BYTES)) return `payload of ${String(header.payloadBytes)} bytes is over the logs limit of ${MAX_LOG_PAYLOAD_BYTES}`;
-  if (!isName(header.subjectId)) return `logs subject (job id) '${header.subjectId}' does not match ^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$`;
-  if (header.targets.length > 0 || header.workloads.length > 0 || header.logRecipients.length > 0) return 'a logs header names targets, workloads or log recipients, which only bundles carry';
+/** LOGS and RESULT_DETAILS: an agent's envelope about one job, sealed to maintainers. */
+function subjectProblem(header: Header, what: string, maxPayload: number): string | null {
+  if (!isCount(header.payloadBytes, maxPayload)) return `payload of ${String(header.payloadBytes)} bytes is over the ${what} limit of ${maxPayload}`;
+  if (!isName(header.subjectId)) return `${what} subject (job id) '${header.subjectId}' does not match ^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$`;
+  if (header.targets.length > 0 || header.workloads.length > 0 || header.logRecipients.length > 0) return `a ${what} header names targets, workloads or log recipients, which only bundles carry`;
   return null;
 }

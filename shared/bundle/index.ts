@@ -4,5 +4,5 @@ export { readHeader, SealedKind, type ParsedHeader } from './header.js';
 export { readStanza, wrapForRecipients, type ParsedStanza } from './stanza.js';
 export { CONTAINER_MAGIC, encodeContainer, encodeContainerPrefix, parseContainer, readContainerFile } from './container.js';
 export { sealedPayloadBytes } from './stream.js';
-export { sealBundle, sealLogs, type Recipient, type SealBundleInput, type SealedBundleFile, type SealLogsInput, type Signer } from './seal.js';
-export { openBundle, openBundleFile, openLogs, unseal, authenticatePayload, type OpenedBundle, type OpenedLogs, type TrustPolicy, type PayloadFile } from './open.js';
+export { sealBundle, sealDetails, sealLogs, type Recipient, type SealBundleInput, type SealDetailsInput, type SealedBundleFile, type SealLogsInput, type Signer } from './seal.js';
+export { openBundle, openBundleFile, openDetails, openLogs, unseal, authenticatePayload, type OpenedBundle, type OpenedDetails, type OpenedLogs, type TrustPolicy, type PayloadFile } from './open.js';

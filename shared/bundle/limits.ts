@@ -17,6 +17,8 @@ export const MAX_LOG_RECIPIENTS = 256;
 export const MAX_TEXT_CHARS = 128;
 export const MAX_BUNDLE_PAYLOAD_BYTES = 2 ** 36;
 export const MAX_LOG_PAYLOAD_BYTES = 8 * 1024 * 1024;
+/** Result details travel inside the result, in one 4 MiB frame beside at most 3 MiB of sealed logs. */
+export const MAX_DETAILS_PAYLOAD_BYTES = 512 * 1024;
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
 export const MAX_DESCRIPTION_CHARS = 64 * 1024;
 

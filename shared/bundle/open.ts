@@ -30,7 +30,7 @@ export interface Unsealed {
   payloadKey: Uint8Array;
 }
 
-const KIND_NAMES = { [SealedKind.BUNDLE]: 'bundle', [SealedKind.LOGS]: 'logs' } as Record<number, string>;
+const KIND_NAMES = { [SealedKind.BUNDLE]: 'bundle', [SealedKind.LOGS]: 'logs', [SealedKind.RESULT_DETAILS]: 'result details' } as Record<number, string>;
 
 /**
  * Header, kind, trust, then the stanza for `identity`: everything that can be decided before the
@@ -155,4 +155,18 @@ export async function openLogs(container: Uint8Array, options: UnsealOptions): P
     },
   });
   return { parsed: unsealed.parsed, files };
+}
+
+export interface OpenedDetails {
+  parsed: ParsedHeader;
+  /** The plaintext: the encoded ResultDetails the agent sealed. */
+  payload: Uint8Array;
+}
+
+/** Opens a result-details container held in memory (at most 512 KiB of plaintext). */
+export async function openDetails(container: Uint8Array, options: UnsealOptions): Promise<OpenedDetails> {
+  const crypto = options.crypto ?? nacl;
+  const { signedHeaderBytes, stanzas, payload } = await parseContainer(container, 'Sealed result details');
+  const unsealed = unseal({ signedHeader: signedHeaderBytes, stanzas }, SealedKind.RESULT_DETAILS, options);
+  return { parsed: unsealed.parsed, payload: openPayloadBytes(crypto, unsealed.payloadKey, payload, unsealed.parsed.header.payloadBytes) };
 }

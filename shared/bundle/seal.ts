@@ -11,7 +11,7 @@ import { encodeContainer, encodeContainerPrefix } from './container.js';
 import { BundleError } from './errors.js';
 import { SealedKind, signHeader, type HeaderInit, type ParsedHeader } from './header.js';
 import { keyCommitment, payloadKey, type RandomSource } from './keys.js';
-import { CHUNK_SIZE, FORMAT_VERSION, MAX_LOG_PAYLOAD_BYTES, SALT_BYTES, isPatchFileName } from './limits.js';
+import { CHUNK_SIZE, FORMAT_VERSION, MAX_DETAILS_PAYLOAD_BYTES, MAX_LOG_PAYLOAD_BYTES, SALT_BYTES, isPatchFileName } from './limits.js';
 import { wrapForRecipients } from './stanza.js';
 import { ChunkSealer, chunkTransform, sealPayloadBytes, sealedPayloadBytes } from './stream.js';
 
@@ -186,4 +186,24 @@ export async function sealLogs(input: SealLogsInput, options: SealOptions = {}):
   const prepared = prepare({ kind: SealedKind.LOGS, embargo: input.embargo, payloadBytes, subjectId: input.jobId }, input.signer, input.recipients.map((r) => r.boxKey), options);
   const payload = sealPayloadBytes(crypto, prepared.payloadKey, await collectArchive(entries));
   return encodeContainer(prepared.parsed.signedHeaderBytes, prepared.stanzas, payload);
+}
+
+export interface SealDetailsInput {
+  embargo: string;
+  signer: Signer;
+  /** The job the details belong to. */
+  jobId: string;
+  recipients: Recipient[];
+  /** The encoded details (a ResultDetails message); this layer does not read them. */
+  payload: Uint8Array;
+}
+
+/** Seals a result's details to the maintainers named in its bundle; returns the container bytes. */
+export function sealDetails(input: SealDetailsInput, options: SealOptions = {}): Uint8Array {
+  const crypto = options.crypto ?? nacl;
+  if (input.payload.length > MAX_DETAILS_PAYLOAD_BYTES) {
+    throw new BundleError('SIZE_LIMIT', `Result details of job ${input.jobId} make ${input.payload.length} bytes, over the limit of ${MAX_DETAILS_PAYLOAD_BYTES}: keep fewer cases`);
+  }
+  const prepared = prepare({ kind: SealedKind.RESULT_DETAILS, embargo: input.embargo, payloadBytes: input.payload.length, subjectId: input.jobId }, input.signer, input.recipients.map((r) => r.boxKey), options);
+  return encodeContainer(prepared.parsed.signedHeaderBytes, prepared.stanzas, sealPayloadBytes(crypto, prepared.payloadKey, input.payload));
 }

@@ -4,7 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEMO_FAILING_CASE, DEMO_SERIES_DIR } from '../../maintainer/demo/project.js';
 import { tempDir } from '../support/bundle-fixture.js';
 import { runCli } from '../support/agent-process.js';
 
@@ -27,6 +29,14 @@ test('darkroom demo runs the whole flow and reports what it was designed to show
   assert.doesNotMatch(stdout, /Tested-by: lab-arm64-64k/, 'the failing lab is not credited');
   assert.match(stdout, /not ok \d+ - holds_one_page/, 'the decrypted log is shown');
   assert.match(stdout, /As designed/);
+  // THREAT-MODEL 22: the coordinator's data directory holds no case name or patch file name of the series.
+  const coordinator = join(dir, 'coordinator');
+  const files = (await readdir(coordinator, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+  const patches = (await readdir(DEMO_SERIES_DIR)).filter((name) => name.endsWith('.patch')).map((name) => name.replace(/^[0-9]{4}-/, ''));
+  for (const file of files) {
+    const bytes = await readFile(file);
+    for (const needle of ['read_line_stays_in_bounds', DEMO_FAILING_CASE, ...patches]) assert.ok(!bytes.includes(needle), `${file} holds '${needle}'`);
+  }
   const left = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((line) => line.includes(dir));
   assert.deepEqual(left, [], 'every demo process has exited');
 });

@@ -8,6 +8,7 @@ import { rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { darkroom } from '../../proto/darkroom.js';
 import { verifySignedResultBytes } from '../../shared/result.js';
+import { detailedStages, openResultDetails } from '../../shared/result-details.js';
 import { agentLog } from '../support/agent-process.js';
 import { until } from '../support/demo-job.js';
 import { mountTmpfs } from '../support/tmpfs.js';
@@ -45,8 +46,8 @@ test('a full state directory makes the job ERROR, not FAIL; it is retried and pa
   assert.equal(first.status, 'ERROR', 'a full disk is the machine\'s fault');
   const agentKey = r.lab.admin((store) => store.parties.byName(AGENT)!.signKey);
   const signed = verifySignedResultBytes(first.signed, agentKey).result;
-  const failed = signed.stages.find((s) => s.status === darkroom.v1.Status.ERROR);
-  assert.match(failed?.reason ?? '', /disk space|ENOSPC|No space left/, `the ERROR stage (${failed?.name}) says the disk is full`);
+  const failed = detailedStages(signed, await openResultDetails(signed, r.maintainer)).find((s) => s.status === darkroom.v1.Status.ERROR);
+  assert.match(failed?.reason ?? '', /disk space|ENOSPC|No space left/, `the ERROR stage (${failed?.name}) says the disk is full, in the details sealed to the maintainer`);
   assert.equal(results.filter((result) => result.status === 'FAIL').length, 0, 'never FAIL');
   assert.deepEqual(results.map((result) => result.attempt), results.map((_, i) => i + 1), 'each attempt\'s result stored once, none lost');
   assert.equal(job.status, 'PASS', 'a retry after space was freed passes');

@@ -8,6 +8,7 @@ import { darkroom } from '../../proto/darkroom.js';
 import { DEMO_SERIES_DIR, createDemoRepository } from '../../maintainer/demo/project.js';
 import { openLogs } from '../../shared/bundle/index.js';
 import { verifySignedResultBytes } from '../../shared/result.js';
+import { detailedStages, openResultDetails } from '../../shared/result-details.js';
 import { tempDir } from '../support/bundle-fixture.js';
 import { enrol, issueToken, startLab } from '../support/coordinator-lab.js';
 import { submitDemo, until } from '../support/demo-job.js';
@@ -32,13 +33,18 @@ test('an enrolled agent daemon runs the demo series and its signed result is sto
   const { result } = verifySignedResultBytes(stored.signed, agentKey);
   const statuses = Object.fromEntries(result.stages.map((s) => [s.name, darkroom.v1.Status[s.status ?? 0]]));
   assert.deepEqual(statuses, { apply: 'PASS', build: 'PASS', boot: 'SKIP', 'workload:unit': 'PASS', 'workload:stress': 'PASS' });
-  assert.ok((result.stages.find((s) => s.name === 'workload:unit')?.cases ?? []).length >= 5, 'TAP cases are parsed');
+  const unit = result.stages.find((s) => s.name === 'workload:unit')!;
+  assert.ok((unit.counts?.pass ?? 0) >= 5, 'TAP cases are parsed and counted');
+  assert.deepEqual(unit.cases, [], 'the signed result carries no case name');
+  const details = detailedStages(result, await openResultDetails(result, maintainer));
+  const caseNames = (details.find((s) => s.name === 'workload:unit')?.cases ?? []).map((c) => c.name ?? '');
+  assert.equal(caseNames.length, unit.counts!.pass, 'the cases are sealed to the maintainer');
   assert.equal(darkroom.v1.Status[result.status], 'PASS');
   assert.equal(result.hardwareClass, 'x86_64/Test/Box');
   assert.ok(result.sealedLogs.length > 0, 'logs travel sealed');
   agent.kill('SIGTERM');
 
-  // THREAT-MODEL 5: a full copy of the coordinator's data reveals no patch line and no log line.
+  // THREAT-MODEL 5 and 22: a full copy of the coordinator's data reveals no patch line, log line or case name.
   const logs = await openLogs(result.sealedLogs, { identity: maintainer, trust: (p) => Buffer.from(p.signerKey).equals(Buffer.from(agentKey)) });
   const logLines = logs.files.flatMap((f) => f.content.toString().split('\n')).map((l) => l.trim()).filter((l) => l.length >= 12);
   const names = (await readdir(DEMO_SERIES_DIR)).filter((n) => n.endsWith('.patch'));
@@ -48,7 +54,7 @@ test('an enrolled agent daemon runs the demo series and its signed result is sto
   const copy = join(await tempDir(t, 'dr-stolen-'), 'copy');
   await cp(lab.dataDir, copy, { recursive: true });
   const stolen = await Promise.all((await readdir(copy, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => readFile(join(e.parentPath, e.name))));
-  for (const needle of [...patchLines, ...logLines]) {
+  for (const needle of [...patchLines, ...logLines, ...caseNames.filter((name) => name.length >= 12)]) {
     assert.ok(!stolen.some((bytes) => bytes.includes(needle)), `the coordinator's data holds '${needle}'`);
   }
 });

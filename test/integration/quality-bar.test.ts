@@ -1,7 +1,8 @@
 // The quality bar on results from real agent processes: met with a pre-existing failure told apart
 // from a regression, failed by a regression on a second bundle whose base runs come from the cache,
 // not yet met when the bar asks for more classes; notifications; Tested-by trailers of exactly the
-// passing testers; an exported result that verifies, and fails once tampered with.
+// passing testers; an exported result that verifies, and fails once tampered with. The coordinator
+// judges from signed counts; the case names come from the sealed details, opened by the maintainer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -14,6 +15,7 @@ import { connectMaintainer, enrolMaintainer, type MaintainerConnection } from '.
 import { createDemoRepository, DEMO_SERIES_DIR, readSeriesBase } from '../../maintainer/demo/project.js';
 import { MaintainerHome } from '../../maintainer/home.js';
 import { reportToJson } from '../../maintainer/render/report.js';
+import { loadReport } from '../../maintainer/report.js';
 import { submitBundle } from '../../maintainer/submit.js';
 import { silentLogger } from '../../shared/log.js';
 import { fingerprint } from '../../shared/identity.js';
@@ -39,7 +41,8 @@ interface BarJson {
   classification: { pass: number; regression: number; preExisting: number; fixed: number; fixedCases: string[] } | null;
 }
 
-async function report(connection: MaintainerConnection, bundleId: string): Promise<darkroom.v1.Report> {
+/** The coordinator's own report: counts and failing stages, no case name. */
+async function coordinatorReport(connection: MaintainerConnection, bundleId: string): Promise<darkroom.v1.Report> {
   return (await connection.channel.request({ reportRequest: { bundleId } })).report as darkroom.v1.Report;
 }
 
@@ -73,7 +76,7 @@ test('bars met, failed and not met on results from real agents, with trailers an
   for (const agent of AGENTS) {
     const repo = await createDemoRepository(join(dir, agent.name, 'ringbuf'));
     const setup = await writeAgentConfig(join(dir, agent.name), { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, name: agent.name, tree: repo.dir, hardwareClass: agent.hardwareClass, failingUnit: agent.failingUnit });
-    const enrolled = await runCli(['agent', 'enroll', '--config', setup.config, '--token', issueToken(lab, 'agent', agent.name, ['lab'])]);
+    const enrolled = await runCli(['agent', 'enroll', '--config', setup.config, '--token', issueToken(lab, 'agent', agent.name, ['lab']), '--contact', `${agent.name} <${agent.name}@example.org>`]);
     assert.equal(enrolled.code, 0, enrolled.stderr);
     agents.push(startAgent(setup));
     setups.push(setup);
@@ -96,15 +99,19 @@ test('bars met, failed and not met on results from real agents, with trailers an
   });
   await connection.channel.request({ subscribe: { all: true } });
   const base = await readSeriesBase(DEMO_SERIES_DIR);
+  const report = (bundleId: string) => loadReport(connection, { bundleId, home });
   const submit = (series: string) => submitBundle(home, connection, { embargo: EMBARGO, targets: [{ tree: 'ringbuf', base, series }], workloads: [] });
 
   // 1. The demo series: both classes build and pass stress; lab-y's holds_one_page fails on the base too.
   const good = (await submit(DEMO_SERIES_DIR)).bundleId;
   await complete(lab, good);
-  const met = await report(connection, good);
+  const met = await report(good);
   assert.equal(barOf(met).verdict, 'met', JSON.stringify(barOf(met)));
   assert.deepEqual(barOf(met).classification, { pass: 19, regression: 0, preExisting: 1, fixed: 0, fixedCases: [] });
   assert.deepEqual(reportToJson(met).failures.map((f) => [f.agent, f.case, f.classification]), [['lab-y', 'holds_one_page', 'pre-existing']]);
+  assert.deepEqual(reportToJson(met).recipientsWithoutResult, [], 'every agent the bundle was sealed to has a verified result');
+  const raw = await coordinatorReport(connection, good);
+  assert.deepEqual(raw.failures.map((f) => [f.agent, f.column, f.caseName, f.cases]), [['lab-y', 'workload:unit', '', 1]], 'the coordinator counts the failing case without its name');
   await until('the BAR_MET notification', () => notified.find((n) => n.kind === darkroom.v1.NotificationKind.BAR_MET && n.bundleId === good));
   const first = resultsByAgent(lab, good);
   for (const agent of AGENTS) assert.equal(first.get(agent.name)!.stages.find((s) => s.name === 'workload:unit')!.baseCached, false, `${agent.name} ran its base`);
@@ -148,7 +155,7 @@ test('bars met, failed and not met on results from real agents, with trailers an
   await makeSeries(scratch.dir, scratch.base, [{ file: 'ringbuf.c', from: 'return rb->capacity - rb->len;', to: 'return rb->capacity - rb->len - 1;', subject: 'ringbuf: keep one byte spare' }], seriesDir);
   const bad = (await submit(seriesDir)).bundleId;
   await complete(lab, bad);
-  const failed = barOf(await report(connection, bad));
+  const failed = barOf(await report(bad));
   assert.equal(failed.verdict, 'failed');
   const second = resultsByAgent(lab, bad);
   const regressions = failed.broken.filter((b) => b.reason === 'regression');
@@ -156,6 +163,8 @@ test('bars met, failed and not met on results from real agents, with trailers an
   const badResultIds = lab.admin((store) => store.results.byBundle(bad).map((r) => r.resultId));
   for (const broken of failed.broken) assert.ok(badResultIds.includes(broken.resultId), 'the broken entry names a stored result');
   assert.ok(!failed.broken.some((b) => b.case === 'holds_one_page'), 'the pre-existing failure is still not counted');
+  const judged = barOf(await coordinatorReport(connection, bad));
+  assert.ok(judged.broken.length > 0 && judged.broken.every((b) => b.case === ''), `the coordinator judged without case names: ${JSON.stringify(judged.broken)}`);
   for (const agent of AGENTS) {
     for (const stage of second.get(agent.name)!.stages.filter((s) => s.name?.startsWith('workload:'))) assert.equal(stage.baseCached, true, `${agent.name} ${stage.name} reused its cached base`);
   }
@@ -165,7 +174,7 @@ test('bars met, failed and not met on results from real agents, with trailers an
 
   // 3. Not met: a bar that asks for a third hardware class, judged live on the same results.
   lab.admin((store) => setEmbargoBar(store, { embargo: EMBARGO, file: 'bar.yaml', text: 'build: {classes: 3}\nno_new_failures: true\n' }, { actor: 'admin:test', now: Date.now() }));
-  const pending = barOf(await report(connection, good));
+  const pending = barOf(await report(good));
   assert.equal(pending.verdict, 'pending');
   assert.deepEqual(pending.missing, ['build: 1 more hardware class']);
   const status = (await connection.channel.request({ statusRequest: { bundleId: good } })).bundleStatus!;

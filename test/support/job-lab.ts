@@ -23,6 +23,7 @@ import { BUILD, TAP_WORKLOAD } from './pipeline-lab.js';
 export const EMBARGO = 'CVE-2026-0001';
 export const TREE = 'hello';
 export const AGENT_NAME = 'lab-1';
+export const TESTER_CONTACT = 'Lab One <lab-1@example.org>';
 
 export const GOOD_SERIES: Edit[] = [
   { file: 'hello.c', from: 'int add(int a, int b) { return a + b; }', to: 'int add(int a, int b) { return a + b; }\n\nint twice(int a) { return add(a, a); }', subject: 'hello: add twice()' },
@@ -109,7 +110,7 @@ export async function jobLab(t: { after: (fn: () => Promise<void>) => void }, tr
   return {
     dir, repo, base, maintainer, stranger, agent, config, workspaces, outbox, coordinator,
     runner: (concurrency = 1) => new JobRunner({
-      config, identity: agent, agentName: AGENT_NAME, profile: { arch: 'x86_64', cpuBrand: 'Test CPU', cpuCores: 2 }, hardwareClass: 'x86_64/Test/CPU',
+      config, identity: agent, agentName: AGENT_NAME, testerContact: TESTER_CONTACT, profile: { arch: 'x86_64', cpuBrand: 'Test CPU', cpuCores: 2 }, hardwareClass: 'x86_64/Test/CPU',
       workspaces, outbox, states: new JobStates(stateDir), processes: new JobProcesses(stateDir), link: new ChannelLink(), logger: silentLogger, concurrency,
     }),
     offer: async (jobId, options = {}) => {

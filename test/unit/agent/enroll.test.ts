@@ -64,6 +64,7 @@ test('enroll: keys in a new private state dir, the token and declaration over th
   const [request] = coordinator.requests;
   assert.equal(request!.token, 'tok-123');
   assert.equal(request!.contact, 'Jane Tester <jane@example.org>');
+  assert.equal(record.contact, 'Jane Tester <jane@example.org>', 'the agent keeps the contact it signs into its results');
   assert.equal(request!.declaration!.hardwareClass, 'x86_64/AMD/EPYC-7763');
   assert.deepEqual(request!.declaration!.trees!.map((tree) => tree.name), ['linux-6.1.y']);
   assert.deepEqual(request!.declaration!.workloads!.map((w) => `${w.name}:${w.format}`), ['unit:tap']);

@@ -1,9 +1,11 @@
 // The quality bar's verdict, vector by vector: met, pending (and what is missing), failed (by a
-// new failure, named, or by the deadline); pre-existing failures and late results do not count.
+// new failure, counted per stage and reason, or by the deadline); pre-existing failures and late
+// results do not count. The bar judges from the case counts the agent signed, never case names.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateBar, type BarCase, type BarJob, type BarStage } from '../../../coordinator/bar/evaluate.js';
+import { evaluateBar, type BarJob, type BarStage } from '../../../coordinator/bar/evaluate.js';
 import type { QualityBar } from '../../../coordinator/bar/format.js';
+import { countCases } from '../../../shared/result-details.js';
 import type { Status } from '../../../shared/status.js';
 
 const NOW = Date.parse('2030-01-10T00:00Z');
@@ -16,8 +18,15 @@ const BAR: QualityBar = {
   deadlineMs: Date.parse('2030-01-20T00:00Z'),
 };
 
+interface BarCase {
+  name: string;
+  status: Status;
+  baseStatus: Status | null;
+}
+
 const kase = (name: string, status: Status, baseStatus: Status | null = 'PASS'): BarCase => ({ name, status, baseStatus });
-const st = (name: string, status: Status, cases: BarCase[] = [], baseStatus: Status | null = cases.length ? 'PASS' : null): BarStage => ({ name, status, baseStatus, cases });
+/** A stage as the agent signs it: the cases only as counts. */
+const st = (name: string, status: Status, cases: BarCase[] = [], baseStatus: Status | null = cases.length && cases.every((c) => c.baseStatus !== null) ? 'PASS' : null): BarStage => ({ name, status, baseStatus, counts: countCases(cases, baseStatus !== null) });
 
 /** A done job whose stages all pass, with `unit` cases as given. */
 function job(agent: string, hardwareClass: string, options: { unit?: BarCase[]; unitStatus?: Status; stress?: Status; build?: Status; boot?: Status; receivedAtMs?: number; open?: boolean; tree?: string } = {}): BarJob {
@@ -49,7 +58,7 @@ test('met: two classes pass every stage and workload, nothing new fails, every j
   assert.deepEqual(verdict.requirements.map((r) => [r.requirement, r.state, r.have]), [
     ['boot', 'met', ['arm64', 'x86']], ['workload:unit', 'met', ['arm64', 'x86']], ['workload:stress', 'met', ['a', 'b']], ['no_new_failures', 'met', undefined],
   ]);
-  assert.deepEqual(verdict.classification, { pass: 6, regression: 0, preExisting: 0, fixed: 0, fixedCases: [] });
+  assert.deepEqual(verdict.classification, { pass: 6, regression: 0, preExisting: 0, fixed: 0, fixedCases: [], fixedIn: [] });
 });
 
 test('pending: names the classes, agents and jobs still missing', () => {
@@ -71,10 +80,10 @@ test('pending: the counts are reached but a running job could still bring a new 
   assert.equal(evaluateBar({ ...BAR, noNewFailures: false }, [job('a', 'x86'), job('b', 'arm64'), openJob('c', 'ppc64')], { now: NOW }).verdict, 'met', 'without no_new_failures the counts suffice');
 });
 
-test('failed: a regression names the result, job, agent, class and case that broke the bar', () => {
+test('failed: a regression names the result, job, agent, class and stage that broke the bar, and how many cases', () => {
   const verdict = evaluateBar(BAR, [job('a', 'x86'), job('b', 'arm64', { unit: [kase('sum', 'FAIL', 'PASS'), kase('greeting', 'PASS')] }), openJob('c', 'ppc64')], { now: NOW });
   assert.equal(verdict.verdict, 'failed', 'failed at once, even while a job still runs');
-  assert.deepEqual(verdict.broken, [{ resultId: 'result-b', jobId: 'job-b-linux', agent: 'b', hardwareClass: 'arm64', column: 'workload:unit', case: 'sum', status: 'FAIL', baseStatus: 'PASS', reason: 'regression' }]);
+  assert.deepEqual(verdict.broken, [{ resultId: 'result-b', jobId: 'job-b-linux', agent: 'b', hardwareClass: 'arm64', column: 'workload:unit', case: '', cases: 1, status: 'FAIL', baseStatus: 'PASS', reason: 'regression' }]);
   assert.equal(verdict.classification!.regression, 1);
 });
 
@@ -82,14 +91,16 @@ test('a pre-existing failure (failing on the base too) does not break the bar; a
   const unit = [kase('holds_one_page', 'FAIL', 'FAIL'), kase('sum', 'PASS', 'FAIL'), kase('greeting', 'PASS')];
   const verdict = evaluateBar({ ...BAR, workloads: [{ name: 'unit', unit: 'classes', need: 1 }] }, [job('a', 'x86'), job('b', 'arm64', { unit })], { now: NOW });
   assert.equal(verdict.verdict, 'met');
-  assert.deepEqual(verdict.classification, { pass: 5, regression: 0, preExisting: 1, fixed: 1, fixedCases: ['b workload:unit sum'] });
+  assert.deepEqual(verdict.classification, { pass: 5, regression: 0, preExisting: 1, fixed: 1, fixedCases: [], fixedIn: [{ resultId: 'result-b', jobId: 'job-b-linux', agent: 'b', column: 'workload:unit', cases: 1 }] });
 });
 
 test('new failures without the base to excuse them: a new case, no base run, a failed build', () => {
   const newCase = evaluateBar(BAR, [job('a', 'x86', { unit: [kase('added', 'FAIL', 'MISS')] })], { now: NOW });
-  assert.deepEqual(newCase.broken.map((b) => [b.case, b.reason]), [['added', 'new case fails']]);
-  const noBase = evaluateBar(BAR, [job('a', 'x86', { unit: [kase('sum', 'FAIL', null)] })], { now: NOW });
-  assert.deepEqual(noBase.broken.map((b) => [b.case, b.reason]), [['sum', 'no base run']]);
+  assert.deepEqual(newCase.broken.map((b) => [b.cases, b.reason, b.baseStatus]), [[1, 'new case fails', 'MISS']]);
+  const noBase = evaluateBar(BAR, [job('a', 'x86', { unit: [kase('sum', 'FAIL', null), kase('other', 'FAIL', null)] })], { now: NOW });
+  assert.deepEqual(noBase.broken.map((b) => [b.cases, b.reason]), [[2, 'no base run']]);
+  const mixed = evaluateBar(BAR, [job('a', 'x86', { unit: [kase('sum', 'FAIL', 'PASS'), kase('added', 'FAIL', 'MISS'), kase('flaky', 'FAIL', 'SKIP'), kase('old', 'FAIL', 'FAIL')] })], { now: NOW });
+  assert.deepEqual(mixed.broken.map((b) => [b.cases, b.reason]), [[1, 'regression'], [1, 'new case fails'], [1, 'base did not fail']], 'the pre-existing failure is excused');
   const build = evaluateBar(BAR, [job('a', 'x86', { build: 'FAIL' })], { now: NOW });
   assert.deepEqual(build.broken.map((b) => [b.column, b.case, b.reason]), [['build', '', 'stage failed']]);
   assert.equal(evaluateBar({ ...BAR, noNewFailures: false }, [job('a', 'x86', { build: 'FAIL' })], { now: NOW }).broken.length, 0, 'only no_new_failures judges failures');

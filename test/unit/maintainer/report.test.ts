@@ -21,6 +21,15 @@ function demoReport(): darkroom.v1.Report {
     failures: [{ hardwareClass: 'aarch64/Ampere/Altra', agent: 'agent-c', column: 'workload:unit', caseName: 'holds_one_page', status: Status.FAIL, baseStatus: 'FAIL' }],
     complete: true,
     status: Status.FAIL,
+    recipientsChecked: true,
+  });
+}
+
+/** Every job passed, as the coordinator tells it; the home sealed to `recipients`, of which `missing` have no result. */
+function passedReport(missing: string[]): darkroom.v1.Report {
+  return darkroom.v1.Report.create({
+    bundleId: 'a1b2', embargo: 'ringbuf-2025-001', columns: COLUMNS, rows: [row('x86_64/AMD/EPYC')], complete: true, status: Status.PASS,
+    recipientsChecked: true, recipientsWithoutResult: missing,
   });
 }
 
@@ -118,6 +127,26 @@ test('a failure that passes on the base is a regression; the bar verdict is carr
   assert.equal(json.failures[0]?.classification, 'regression');
   assert.deepEqual(json.bar, { verdict: 'failed', brokenBy: 'agent-c' });
   assert.match(renderReport(report, { unicode: false }), /^Quality bar: failed$/m);
+});
+
+test('a recipient without a verified result is named, and the report cannot pass while one is missing', () => {
+  assert.equal(reportExitCode(passedReport([])), REPORT_EXIT.PASSED);
+  const dropped = passedReport(['lab-arm64-64k']);
+  assert.deepEqual(reportToJson(dropped).recipientsWithoutResult, ['lab-arm64-64k']);
+  assert.equal(reportExitCode(dropped), REPORT_EXIT.FAILED, 'a dropped result never reads as all passed');
+  assert.match(renderReport(dropped, { unicode: false }), /^No signed result from: lab-arm64-64k \(sealed to at submit; still running, cancelled, or dropped by the coordinator\)$/m);
+  const running = darkroom.v1.Report.create({ ...passedReport(['lab-arm64-64k']), complete: false });
+  assert.equal(reportExitCode(running), REPORT_EXIT.PENDING, 'while jobs run a missing result may still come');
+});
+
+test('a report this home cannot check says so; results not counted are listed', () => {
+  const unchecked = darkroom.v1.Report.create({ ...passedReport([]), recipientsChecked: false, refusedResults: ["a result of agent 'lab-x', whose key is not pinned in this home"] });
+  const json = reportToJson(unchecked);
+  assert.equal(json.recipientsWithoutResult, null);
+  assert.deepEqual(json.refusedResults, ["a result of agent 'lab-x', whose key is not pinned in this home"]);
+  const text = renderReport(unchecked, { unicode: false });
+  assert.match(text, /^Recipients not checked: this home has no record of whom bundle a1b2 was sealed to/m);
+  assert.match(text, /^Not counted:\n {2}a result of agent 'lab-x', whose key is not pinned in this home$/m);
 });
 
 test('a malformed bar verdict or base status is refused with a stable code', () => {

@@ -8,8 +8,11 @@ const EPYC = 'x86_64/AMD/EPYC-7763';
 const XEON = 'x86_64/Intel/Xeon-Gold-6338';
 const ARM = 'aarch64/ARM/Neoverse-N1';
 
-const pass = (name: string, cases: StageOutcome['cases'] = []): StageOutcome => ({ name, status: 'PASS', cases });
-const stage = (name: string, status: Status, cases: StageOutcome['cases'] = []): StageOutcome => ({ name, status, cases });
+type Case = { name: string; status: Status; baseStatus?: string };
+/** A stage as the coordinator knows it: the agent signed only how many cases failed or errored. */
+const failing = (cases: readonly Case[]) => cases.filter((c) => c.status === 'FAIL' || c.status === 'ERROR').length;
+const pass = (name: string, cases: readonly Case[] = []): StageOutcome => ({ name, status: 'PASS', failingCases: failing(cases) });
+const stage = (name: string, status: Status, cases: readonly Case[] = []): StageOutcome => ({ name, status, failingCases: failing(cases) });
 
 const KSELFTEST_NET = [
   { name: 'net.reuseport_bpf', status: 'PASS' as const },
@@ -18,7 +21,7 @@ const KSELFTEST_NET = [
 ];
 
 function job(agent: string, hardwareClass: string, state: JobOutcome['state'], stages: StageOutcome[] = []): JobOutcome {
-  return { agent, hardwareClass, tree: 'linux-6.1.y', state, stages };
+  return { jobId: `job-${agent}`, attempt: 1, agent, hardwareClass, tree: 'linux-6.1.y', state, stages };
 }
 
 // One bundle on a lab network, mid-way: two EPYC machines done (one with an LTP regression, one
@@ -64,11 +67,11 @@ test('done jobs count their stage verdicts; others count running, pending, miss 
   assert.deepEqual(cell(report, ARM, 'boot'), counts({ skip: 2, miss: 1 }));
 });
 
-test('failing cases name class, agent, stage and case; a stage failing with no case is listed with an empty case', () => {
+test('failing stages name class, agent, stage, job and attempt, and count their failing cases; never a case name', () => {
   assert.deepEqual(aggregate(JOBS).failures, [
-    { hardwareClass: ARM, agent: 'lab-arm-1', column: 'build', caseName: '', status: 'FAIL', baseStatus: '' },
-    { hardwareClass: EPYC, agent: 'lab-epyc-2', column: 'workload:ltp-syscalls', caseName: 'syscalls.madvise06', status: 'FAIL', baseStatus: 'PASS' },
-    { hardwareClass: EPYC, agent: 'lab-epyc-3', column: 'workload:ltp-syscalls', caseName: '', status: 'ERROR', baseStatus: '' },
+    { hardwareClass: ARM, agent: 'lab-arm-1', column: 'build', jobId: 'job-lab-arm-1', attempt: 1, status: 'FAIL', cases: 0 },
+    { hardwareClass: EPYC, agent: 'lab-epyc-2', column: 'workload:ltp-syscalls', jobId: 'job-lab-epyc-2', attempt: 1, status: 'FAIL', cases: 1 },
+    { hardwareClass: EPYC, agent: 'lab-epyc-3', column: 'workload:ltp-syscalls', jobId: 'job-lab-epyc-3', attempt: 1, status: 'ERROR', cases: 0 },
   ]);
 });
 
@@ -111,9 +114,9 @@ test('the report maps onto darkroom.v1.Report and survives the wire', () => {
   assert.equal(epyc.agents, 3);
   const ltp = (epyc.cells ?? []).find((c) => c.column === 'workload:ltp-syscalls')!;
   assert.deepEqual({ pass: ltp.counts!.pass, fail: ltp.counts!.fail, error: ltp.counts!.error, running: ltp.counts!.running }, { pass: 1, fail: 1, error: 1, running: 0 });
-  assert.deepEqual(decoded.failures.map((f) => [f.agent, f.column, f.caseName, darkroom.v1.Status[f.status ?? 0], f.baseStatus]), [
-    ['lab-arm-1', 'build', '', 'FAIL', ''],
-    ['lab-epyc-2', 'workload:ltp-syscalls', 'syscalls.madvise06', 'FAIL', 'PASS'],
-    ['lab-epyc-3', 'workload:ltp-syscalls', '', 'ERROR', ''],
+  assert.deepEqual(decoded.failures.map((f) => [f.agent, f.column, f.caseName, darkroom.v1.Status[f.status ?? 0], f.jobId, f.cases]), [
+    ['lab-arm-1', 'build', '', 'FAIL', 'job-lab-arm-1', 0],
+    ['lab-epyc-2', 'workload:ltp-syscalls', '', 'FAIL', 'job-lab-epyc-2', 1],
+    ['lab-epyc-3', 'workload:ltp-syscalls', '', 'ERROR', 'job-lab-epyc-3', 0],
   ]);
 });
