@@ -9,6 +9,8 @@ import { bundleView, type BundleData } from '../maintainer/dashboard/bundle-view
 import { bundlePage } from '../maintainer/dashboard/pages/bundle.js';
 import { reportToJson } from '../maintainer/render/report-json.js';
 import type { VerifiedResult } from '../maintainer/trailers.js';
+import { nameFailures } from '../maintainer/case-names.js';
+import type { OpenedResult } from '../maintainer/details.js';
 import { round, seconds } from './measure.js';
 
 const AGENTS = 1_000;
@@ -36,22 +38,28 @@ function fixture(): { report: darkroom.v1.Report; data: Omit<BundleData, 'report
   const identity = generateIdentity();
   const outcomes: JobOutcome[] = [];
   const results: VerifiedResult[] = [];
+  const opened = new Map<string, OpenedResult>();
   const jobs: darkroom.v1.JobView.$Properties[] = [];
   for (let agent = 0; agent < AGENTS; agent++) {
     const name = `lab-${String(agent).padStart(4, '0')}`;
     const hardwareClass = `x86_64/Vendor/Model-${agent % CLASSES}`;
     const stages = stagesOf(agent);
-    outcomes.push({ agent: name, hardwareClass, tree: 'linux-6.1.y', state: 'done', stages });
+    outcomes.push({ jobId: `job-${agent}`, attempt: 1, agent: name, hardwareClass, tree: 'linux-6.1.y', state: 'done', stages: stages.map((stage) => ({ name: stage.name, status: stage.status, failingCases: stage.cases.filter((c) => c.status === 'FAIL').length })) });
+    const detailed = stages.map((stage, index) => ({ name: stage.name, status: statusToProto(stage.status), durationMs: 1_000 * (index + 1), cases: stage.cases.map((c) => ({ name: c.name, status: statusToProto(c.status), baseStatus: c.baseStatus })) }));
     const parts = signResult({
       jobId: `job-${agent}`, attempt: 1, bundleId: BUNDLE, agentName: name, tree: 'linux-6.1.y', hardwareClass, startedAtMs: 0, finishedAtMs: 600_000,
       status: statusToProto(stages.some((stage) => stage.status === 'FAIL') ? 'FAIL' : 'PASS'),
-      stages: stages.map((stage, index) => ({ name: stage.name, status: statusToProto(stage.status), durationMs: 1_000 * (index + 1), cases: stage.cases.map((c) => ({ name: c.name, status: statusToProto(c.status), baseStatus: c.baseStatus })) })),
+      stages: detailed.map(({ cases: _sealed, ...signed }) => signed),
     }, identity);
-    results.push({ parts, agent: name, contact: `${name} <${name}@example.org>`, fingerprint: 'DR1:BENCH', boxKey: identity.boxKey });
+    const verified = { parts, agent: name, contact: `${name} <${name}@example.org>`, fingerprint: 'DR1:BENCH', boxKey: identity.boxKey };
+    results.push(verified);
+    opened.set(`job-${agent}`, { verified, stages: detailed, problem: null });
     jobs.push({ jobId: `job-${agent}`, agent: name, hardwareClass, tree: 'linux-6.1.y', state: 'done', attempt: 1 });
   }
   const report = reportToProto(aggregate(outcomes), { bundleId: BUNDLE, embargo: 'CVE-BENCH', barVerdictJson: JSON.stringify({ verdict: 'failed', missing: [], broken: [] }) });
   const decoded = darkroom.v1.Report.decode(darkroom.v1.Report.encode(report).finish());
+  // What loadReport does on the maintainer's machine: the failing stages named from the opened details.
+  decoded.failures = nameFailures(decoded.failures, (jobId) => opened.get(jobId), decoded.columns).map((failure) => darkroom.v1.FailingCase.create(failure));
   return { report: decoded, data: { status: { bundleId: BUNDLE, embargo: 'CVE-BENCH', jobs, complete: true }, results, refused: [] } };
 }
 

@@ -1,6 +1,7 @@
 // What the job page shows: the verified result's stages and cases, and the decrypted log files
 // split into lines. Pure.
 import { isStatus, statusFromProto, type Status } from '../../shared/status.js';
+import type { darkroom } from '../../proto/darkroom.js';
 import type { JobLogs } from '../logs.js';
 import type { VerifiedResult } from '../trailers.js';
 import { classifyCase, type CaseClass } from './bundle-view.js';
@@ -61,8 +62,11 @@ export function logLines(content: Uint8Array): { lines: string[]; omitted: numbe
   return { lines: lines.slice(0, MAX_LOG_LINES), omitted: Math.max(0, lines.length - MAX_LOG_LINES) };
 }
 
-/** The job page's content; `result` is null while the job has none, `logs` holds its attempts' files. */
-export function jobView(input: { bundleId: string; jobId: string; result: VerifiedResult | null; logs: readonly JobLogs[] }): JobView {
+/**
+ * The job page's content; `result` is null while the job has none, `stages` are its stages with the
+ * sealed cases and reasons opened (default: the signed stages alone), `logs` holds its attempts' files.
+ */
+export function jobView(input: { bundleId: string; jobId: string; result: VerifiedResult | null; stages?: readonly darkroom.v1.IStageResult[]; logs: readonly JobLogs[] }): JobView {
   const r = input.result?.parts.result;
   const newest = input.logs.reduce<JobLogs | null>((best, entry) => (!best || entry.attempt > best.attempt ? entry : best), null);
   return {
@@ -75,7 +79,7 @@ export function jobView(input: { bundleId: string; jobId: string; result: Verifi
     status: statusOf(r?.status),
     resultId: input.result?.parts.resultId ?? '',
     signedBy: input.result?.fingerprint ?? '',
-    stages: (r?.stages ?? []).map((stage) => ({
+    stages: (input.stages ?? r?.stages ?? []).map((stage) => ({
       name: stage.name ?? '',
       status: statusOf(stage.status),
       durationMs: Number(stage.durationMs ?? 0),

@@ -154,7 +154,7 @@ export async function startDashboard(home: MaintainerHome, options: { listen: Li
     const bundleId = c.req.param('id');
     const jobId = c.req.param('job');
     const job = await source.job(bundleId, jobId);
-    return c.html(String(jobPage(jobView({ bundleId, jobId, result: job.result, logs: job.logs }), { who, embargo: job.embargo })));
+    return c.html(String(jobPage(jobView({ bundleId, jobId, result: job.result, stages: job.stages, logs: job.logs }), { who, embargo: job.embargo })));
   });
   app.get('/bundle/:id/trailers', async (c) => {
     const bundleId = c.req.param('id');

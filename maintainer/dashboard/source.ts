@@ -8,6 +8,7 @@ import { WireError } from '../../shared/wire/errors.js';
 import type { Envelope } from '../../shared/wire/frame.js';
 import { connectMaintainer, type MaintainerConnection } from '../connection.js';
 import type { MaintainerHome } from '../home.js';
+import { openResult } from '../details.js';
 import { fetchLogs, type JobLogs } from '../logs.js';
 import { reportToJson, type ReportJson } from '../render/report-json.js';
 import { loadReport } from '../report.js';
@@ -108,8 +109,8 @@ export class DashboardSource {
     return { report, status, results: results.verified, refused: results.refused };
   }
 
-  /** The job's latest verified result (or null) and its decrypted logs. */
-  async job(bundleId: string, jobId: string): Promise<{ result: VerifiedResult | null; logs: JobLogs[]; embargo: string }> {
+  /** The job's latest verified result (or null), its stages with the sealed details opened, and its decrypted logs. */
+  async job(bundleId: string, jobId: string): Promise<{ result: VerifiedResult | null; stages: darkroom.v1.IStageResult[]; logs: JobLogs[]; embargo: string }> {
     const status = await this.status(bundleId);
     const job = (status.jobs ?? []).find((candidate) => candidate.jobId === jobId);
     if (!job) throw new WireError('NOT_FOUND', `Bundle ${bundleId} has no job '${jobId}': follow a link from the bundle page`);
@@ -117,7 +118,8 @@ export class DashboardSource {
     const result = latestPerJob(results.verified).find((candidate) => candidate.parts.result.jobId === jobId) ?? null;
     const connection = await this.connection();
     const logs = (await fetchLogs(connection, { bundleId, agent: job.agent ?? '', pins: await this.#home.pins() })).filter((entry) => entry.jobId === jobId);
-    return { result, logs, embargo: status.embargo ?? '' };
+    const stages = result ? (await openResult(result, connection.identity)).stages : [];
+    return { result, stages, logs, embargo: status.embargo ?? '' };
   }
 
   async trailers(bundleId: string): Promise<{ trailers: Trailer[]; refused: string[] }> {

@@ -8,6 +8,7 @@ import { connectMaintainer, enrolMaintainer, type MaintainerConnection } from '.
 import { createDemoRepository, DEMO_SERIES_DIR, readSeriesBase } from '../../maintainer/demo/project.js';
 import { MaintainerHome } from '../../maintainer/home.js';
 import { submitBundle } from '../../maintainer/submit.js';
+import { approveAgents } from './approvals.js';
 import { silentLogger } from '../../shared/log.js';
 import { killHard, runCli, startAgent, writeAgentConfig } from './agent-process.js';
 import { tempDir } from './bundle-fixture.js';
@@ -64,10 +65,11 @@ export async function startResultLab(t: TestContext, options: { agents: readonly
   await until('every agent to connect', () => lab.admin((store) => options.agents.every((agent) => store.parties.byName(agent.name)?.connectedSince !== null)));
   const connection = await connectMaintainer(home, { logger: silentLogger });
   t.after(() => connection.close());
+  await approveAgents(home, lab.admin((store) => store.parties.list('agent')));
   const base = await readSeriesBase(DEMO_SERIES_DIR);
   return {
     lab, dir, home, connection, base,
-    submit: async (series) => (await submitBundle(home, connection, { embargo: RESULT_LAB_EMBARGO, targets: [{ tree: 'ringbuf', base, series }], workloads: [], confirm: async () => true })).bundleId,
+    submit: async (series) => (await submitBundle(home, connection, { embargo: RESULT_LAB_EMBARGO, targets: [{ tree: 'ringbuf', base, series }], workloads: [] })).bundleId,
     complete: async (bundleId) => {
       await until(`bundle ${bundleId} to complete`, () => {
         const jobs = lab.admin((store) => store.jobs.byBundle(bundleId));

@@ -67,7 +67,7 @@ test('a stage this home cannot open stays as the coordinator listed it, counted 
 test('the bar verdict judged from counts names each broken and fixed case once opened', async () => {
   const alice = generateIdentity();
   const result = await opened(alice, alice);
-  const verdict = evaluateBar({ format: 1, bootClasses: null, workloads: [], noNewFailures: true, deadlineMs: null }, [barJob(result)], { now: 0 });
+  const verdict = evaluateBar({ format: 1, buildClasses: null, bootClasses: null, workloads: [], noNewFailures: true, deadlineMs: null }, [barJob(result)], { now: 0 });
   assert.deepEqual(verdict.broken.map((b) => [b.case, b.cases, b.reason]), [['', 1, 'regression'], ['', 1, 'new case fails']], 'the coordinator counts');
   const named = nameBarVerdict(JSON.parse(JSON.stringify(verdict)), [result]) as typeof verdict;
   assert.deepEqual(named.broken.map((b) => [b.case, b.baseStatus, b.reason, 'cases' in b]), [['sum', 'PASS', 'regression', false], ['added_case', 'MISS', 'new case fails', false]]);
