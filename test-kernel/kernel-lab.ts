@@ -109,11 +109,11 @@ export interface AgentProfile {
 }
 
 /**
- * Copies examples/linux/ into `dir` and points its agent.yaml at the coordinator, the prepared
- * tree and a state directory; adds the workload patch (a) brings. The workspace (private clone
+ * Copies examples/linux/ into `dir` and points its agent.yaml at the coordinator, its maintainer
+ * (`trusted_maintainers`), the prepared tree and a state directory; adds the workload patch (a) brings. The workspace (private clone
  * and reused build directory) lives in the cache, as a lab's would, so a second run is warm.
  */
-export async function writeProfile(dir: string, options: { url: string; fingerprint: string; tree: PreparedTree }): Promise<AgentProfile> {
+export async function writeProfile(dir: string, options: { url: string; fingerprint: string; trust: string[]; tree: PreparedTree }): Promise<AgentProfile> {
   const profile = join(dir, 'profile');
   await cp(PROFILE_DIR, profile, { recursive: true });
   const config = join(profile, 'agent.yaml');
@@ -121,6 +121,7 @@ export async function writeProfile(dir: string, options: { url: string; fingerpr
   const stateDir = join(dir, 'state');
   doc.setIn(['coordinator', 'url'], options.url);
   doc.setIn(['coordinator', 'fingerprint'], options.fingerprint);
+  doc.setIn(['trusted_maintainers'], doc.createNode(options.trust));
   doc.setIn(['state_dir'], stateDir);
   doc.setIn(['trees', TREE_NAME], options.tree.dir);
   const workloads = doc.getIn(['workloads']) as { add(item: unknown): void };

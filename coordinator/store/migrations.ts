@@ -137,4 +137,8 @@ export const MIGRATIONS: readonly string[] = [
     judged_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // Box keys are unique across parties, as signing keys always were (THREAT-MODEL 25).
+  `
+  CREATE UNIQUE INDEX parties_box_key ON parties(box_key);
+  `,
 ];
