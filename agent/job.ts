@@ -1,6 +1,7 @@
-// One job on this agent, from offer to signed result: admit the bundle (a signer the tester pinned,
-// fetched, opened), run the pipeline, then in this order: the signed result made durable in the outbox, the
-// plaintext wiped, and only then the coordinator told (once told, it may hand out new work).
+// One job on this agent, from offer to signed result: admit the bundle (a signer the tester
+// pinned, fetched, opened), run the pipeline, then in this order: the signed result made durable in
+// the outbox, the plaintext wiped, and only then the coordinator told (once told, it may hand out
+// new work).
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,7 +22,6 @@ import type { JobProcesses } from './job-processes.js';
 import type { JobStates, PersistedJob } from './job-state.js';
 import type { Outbox } from './outbox.js';
 import { fetchPayload } from './payload-fetch.js';
-import { judgeSigner } from './trusted-signer.js';
 import { cleanBuildDir } from './pipeline/build-cache.js';
 import { logPath, stageEnv } from './pipeline/context.js';
 import { GitTree } from './pipeline/git-tree.js';
@@ -29,6 +29,7 @@ import { restartsMachine, type RestartSettings } from './pipeline/reboot.js';
 import { resumePipeline, runPipeline, type JobPlan, type PipelineContext } from './pipeline/run-job.js';
 import { APPLY, BOOT, BUILD, stage, workloadStage, type StageInit } from './pipeline/stages.js';
 import { runCommand, type RunTracker } from './process/index.js';
+import { judgeSigner } from './trusted-signer.js';
 import type { JobWorkspace, Workspaces } from './workspace.js';
 
 /** Tries at pulling a payload (each resumes where the last stopped) before the job is an ERROR. */

@@ -1,7 +1,7 @@
 // A fault-test rig: an in-process coordinator with short leases, one enrolled `darkroom agent`
 // (a real process, started by the test) on the demo project that trusts the embargo's maintainer
-// 'alice', and the demo embargo; plus the checks
-// every agent fault test makes: one signed result, an intact audit chain, nothing left running.
+// 'alice', and the demo embargo; plus the checks every agent fault test makes: one signed result,
+// an intact audit chain, nothing left running.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
