@@ -1,5 +1,6 @@
 // `darkroom agent check`: everything an agent needs before it can run, checked without running a
-// job — the hardware and its class, each tree a usable git checkout, the state directory private.
+// job — the hardware and its class, each tree a usable git checkout, the state directory private,
+// at least one maintainer pinned.
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -7,6 +8,7 @@ import type { Logger } from '../shared/log.js';
 import { AUTO_HARDWARE_CLASS, checkMemoryBacked, type AgentConfig } from './config/index.js';
 import { gatherHardwareProfile, resolveHardwareClass, type HardwareProfile } from './hardware/index.js';
 import { checkTree } from './pipeline/git-tree.js';
+import { noTrustedMaintainers } from './trusted-signer.js';
 
 export interface TreeCheck {
   name: string;
@@ -67,6 +69,7 @@ export async function checkAgent(config: AgentConfig, options: { logger?: Logger
       problems.push(`Tree ${tree.name} is unusable: ${usable.problem}`);
     }
   }
+  if (config.trustedMaintainers.length === 0) problems.push(noTrustedMaintainers(config.file));
   const state = await checkStateDir(config.stateDir);
   if (!state.ok) problems.push(state.problem);
   let workspace = 'on disk (set workspace.tmpfs to keep plaintext in memory)';

@@ -7,6 +7,7 @@ import type { Channel } from '../transport/channel.js';
 import type { darkroom } from '../proto/darkroom.js';
 import type { Backoff } from './backoff.js';
 import { ChannelLink } from './channel-link.js';
+import { ConfigError } from './config/errors.js';
 import type { AgentConfig } from './config/index.js';
 import { runConnectionLoop } from './connection-loop.js';
 import { buildDeclaration } from './declaration.js';
@@ -17,6 +18,7 @@ import { JobRunner } from './job-runner.js';
 import { JobStates } from './job-state.js';
 import { Outbox } from './outbox.js';
 import { runSession } from './session.js';
+import { noTrustedMaintainers } from './trusted-signer.js';
 import { Workspaces } from './workspace.js';
 
 /** The outbox of signed results not yet acknowledged, below the state directory. */
@@ -33,8 +35,10 @@ export interface DaemonOptions {
   backoff?: Backoff;
 }
 
+/** Refuses to start an agent that trusts no maintainer: it could run nothing, and says so. */
 export async function runDaemon(config: AgentConfig, options: DaemonOptions): Promise<void> {
   const { logger, signal } = options;
+  if (config.trustedMaintainers.length === 0) throw new ConfigError('NO_TRUSTED_MAINTAINERS', noTrustedMaintainers(config.file));
   const identity = await readIdentity(config.stateDir);
   const enrolment = await readEnrolment(config.stateDir);
   if (enrolment.coordinatorFingerprint !== config.coordinator.fingerprint) {
@@ -50,7 +54,7 @@ export async function runDaemon(config: AgentConfig, options: DaemonOptions): Pr
     states: new JobStates(config.stateDir), processes: new JobProcesses(config.stateDir), link, logger, concurrency: config.concurrency,
   });
   await runner.recover();
-  logger.info({ name: enrolment.name, fingerprint: fingerprint(identity), hardwareClass: declaration.hardwareClass, trees: config.trees.map((t) => t.name) }, 'agent started');
+  logger.info({ name: enrolment.name, fingerprint: fingerprint(identity), hardwareClass: declaration.hardwareClass, trees: config.trees.map((t) => t.name), trustedMaintainers: config.trustedMaintainers }, 'agent started');
   const session = (channel: Channel, welcome: darkroom.v1.Welcome) => {
     link.attach(channel);
     return runSession({ channel, welcome, declaration, outbox, jobs: runner, logger });

@@ -1,6 +1,7 @@
-// One job on this agent, from offer to signed result: admit the bundle (trusted signer, fetched,
-// opened), run the pipeline, then in this order: the signed result made durable in the outbox, the
-// plaintext wiped, and only then the coordinator told (once told, it may hand out new work).
+// One job on this agent, from offer to signed result: admit the bundle (a signer the tester
+// pinned, fetched, opened), run the pipeline, then in this order: the signed result made durable in
+// the outbox, the plaintext wiped, and only then the coordinator told (once told, it may hand out
+// new work).
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,6 +29,7 @@ import { restartsMachine, type RestartSettings } from './pipeline/reboot.js';
 import { resumePipeline, runPipeline, type JobPlan, type PipelineContext } from './pipeline/run-job.js';
 import { APPLY, BOOT, BUILD, stage, workloadStage, type StageInit } from './pipeline/stages.js';
 import { runCommand, type RunTracker } from './process/index.js';
+import { judgeSigner } from './trusted-signer.js';
 import type { JobWorkspace, Workspaces } from './workspace.js';
 
 /** Tries at pulling a payload (each resumes where the last stopped) before the job is an ERROR. */
@@ -59,7 +61,7 @@ export interface JobEnvironment {
   logger: Logger;
 }
 
-export type JobRefusalCode = 'OFFER_MISMATCH' | 'BUNDLE_UNREACHABLE';
+export type JobRefusalCode = 'OFFER_MISMATCH' | 'BUNDLE_UNREACHABLE' | 'SIGNER_NOT_TRUSTED';
 
 /** Why a bundle was not run: the apply stage's ERROR reason (never a FAIL of the series). */
 export class JobRefusal extends DarkroomError<JobRefusalCode> {}
@@ -67,12 +69,6 @@ export class JobRefusal extends DarkroomError<JobRefusalCode> {}
 interface Admitted {
   parsed: ParsedHeader;
   plan: JobPlan;
-}
-
-/** Trusts exactly the sign keys of the embargo's maintainers, as the offer names them. */
-export function trustMaintainers(offer: Pick<darkroom.v1.JobOffer, 'maintainers'>): TrustPolicy {
-  const keys = offer.maintainers.map((m) => Buffer.from(m.signKey ?? []));
-  return (parsed) => keys.some((key) => key.length > 0 && key.equals(Buffer.from(parsed.signerKey)));
 }
 
 /** The signed header must be the bundle, embargo and tree the offer is about. */
@@ -166,10 +162,16 @@ export class Job {
     return this.#finish(outcome.stages, admitted, workspace);
   }
 
-  /** Trust and offer checks before any byte is fetched; then fetch, authenticate and extract. */
+  /**
+   * Trust and offer checks before any byte is fetched: the signer must be a maintainer the tester
+   * pinned (trusted-signer.ts); then fetch, authenticate and extract.
+   */
   async #admit(workspace: JobWorkspace): Promise<Admitted> {
-    const { identity } = this.#env;
-    const trust = trustMaintainers(this.offer);
+    const { identity, config } = this.#env;
+    const signer = readHeader(this.offer.header);
+    const verdict = judgeSigner(signer, this.offer, config.trustedMaintainers);
+    if (!verdict.trusted) throw new JobRefusal('SIGNER_NOT_TRUSTED', verdict.reason);
+    const trust: TrustPolicy = (parsed) => Buffer.from(parsed.signerKey).equals(Buffer.from(signer.signerKey));
     const envelope = { signedHeader: this.offer.header, stanzas: [this.offer.stanza] };
     const { parsed } = unseal(envelope, SealedKind.BUNDLE, { identity, trust });
     checkOffer(this.offer, parsed);

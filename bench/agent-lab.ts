@@ -50,7 +50,7 @@ export interface AgentLab {
 }
 
 /** The agent's boot, workloads and build; the rig fills in coordinator, name and tree. */
-export type LabAgentConfig = Omit<AgentConfigOptions, 'url' | 'fingerprint' | 'name' | 'tree'>;
+export type LabAgentConfig = Omit<AgentConfigOptions, 'url' | 'fingerprint' | 'trust' | 'name' | 'tree'>;
 
 /**
  * Timelines by bundle id, from the maintainer's notifications. Notifications of a bundle can
@@ -107,11 +107,11 @@ export async function startAgentLab(dir: string, agentConfig: LabAgentConfig, op
   const issue = (role: 'agent' | 'maintainer', name: string) => admin.write(() => admin.tokens.issue({ role, name, groups: [GROUP], ttlMs: TOKEN_TTL_MS }, now)).token;
   const coordinator: RunningCoordinator = await startCoordinator(dataDir, { host: '127.0.0.1', port: 0, logger: silentLogger });
   const repo = await createDemoRepository(join(dir, DEMO_TREE));
-  const setup = await writeAgentConfig(dir, { url: coordinator.url, fingerprint: coordinator.fingerprint, name: AGENT, tree: repo.dir, ...agentConfig });
-  const enrolled = await runCli(['agent', 'enroll', '--config', setup.config, '--token', issue('agent', AGENT)]);
-  if (enrolled.code !== 0) throw new Error(`Bench agent could not enrol (exit ${enrolled.code}): ${enrolled.stderr.trim()}`);
   const home = new MaintainerHome(join(dir, 'maintainer'));
   await enrolMaintainer(home, { coordinator: coordinator.url, fingerprint: coordinator.fingerprint, token: issue('maintainer', MAINTAINER), logger: silentLogger });
+  const setup = await writeAgentConfig(dir, { url: coordinator.url, fingerprint: coordinator.fingerprint, trust: [await home.identity()], name: AGENT, tree: repo.dir, ...agentConfig });
+  const enrolled = await runCli(['agent', 'enroll', '--config', setup.config, '--token', issue('agent', AGENT)]);
+  if (enrolled.code !== 0) throw new Error(`Bench agent could not enrol (exit ${enrolled.code}): ${enrolled.stderr.trim()}`);
   admin.write(() => admin.embargoes.create({ name: EMBARGO, testers: AGENT, maintainers: MAINTAINER, until: new Date(now + EMBARGO_MS).toISOString() }, { actor: 'admin:bench', now }));
   await approveAgents(home, admin.parties.list('agent'));
   const connection = await connectMaintainer(home, { logger: silentLogger });

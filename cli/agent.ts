@@ -124,6 +124,8 @@ function printCheck(config: AgentConfig, check: AgentCheck): void {
   const machine = [profile.systemVendor, profile.systemModel].filter(Boolean).join(' ') || 'unknown system';
   say(`config       ${config.file}: valid`);
   say(`coordinator  ${config.coordinator.url} (${config.coordinator.fingerprint})`);
+  say(`signers      ${config.trustedMaintainers.length === 0 ? 'none pinned: this agent runs no bundle' : `bundles signed by ${config.trustedMaintainers.length === 1 ? 'this maintainer' : `these ${config.trustedMaintainers.length} maintainers`} only (trusted_maintainers)`}`);
+  for (const pinned of config.trustedMaintainers) say(`  ${pinned}`);
   say(`state dir    ${config.stateDir}: ${check.stateDir}`);
   say(`workspace    ${config.workspace.root}: ${check.workspace}`);
   say(`hardware     ${profile.arch}, ${profile.cpuBrand || 'unknown CPU'}, ${profile.cpuCores} cores, ${(profile.memoryBytes / GIB).toFixed(1)} GiB, ${machine}, virtualization ${profile.virtualization}`);

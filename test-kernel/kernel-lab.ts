@@ -109,12 +109,13 @@ export interface AgentProfile {
 }
 
 /**
- * Copies examples/linux/ into `dir` and points its agent.yaml at the coordinator, the prepared
- * tree and a state directory; adds the workload patch (a) brings. The workspace (private clone
- * and reused build directory) lives in the cache, as a lab's would, so a second run is warm;
- * `fresh` gives the agent an empty workspace of its own instead, below `dir`.
+ * Copies examples/linux/ into `dir` and points its agent.yaml at the coordinator, its maintainer
+ * (`trusted_maintainers`), the prepared tree and a state directory; adds the workload patch (a)
+ * brings. The workspace (private clone and reused build directory) lives in the cache, as a lab's
+ * would, so a second run is warm; `fresh` gives the agent an empty workspace of its own instead,
+ * below `dir`.
  */
-export async function writeProfile(dir: string, options: { url: string; fingerprint: string; tree: PreparedTree; fresh?: boolean }): Promise<AgentProfile> {
+export async function writeProfile(dir: string, options: { url: string; fingerprint: string; trust: string[]; tree: PreparedTree; fresh?: boolean }): Promise<AgentProfile> {
   const profile = join(dir, 'profile');
   await cp(PROFILE_DIR, profile, { recursive: true });
   const config = join(profile, 'agent.yaml');
@@ -122,6 +123,7 @@ export async function writeProfile(dir: string, options: { url: string; fingerpr
   const stateDir = join(dir, 'state');
   doc.setIn(['coordinator', 'url'], options.url);
   doc.setIn(['coordinator', 'fingerprint'], options.fingerprint);
+  doc.setIn(['trusted_maintainers'], doc.createNode(options.trust));
   doc.setIn(['state_dir'], stateDir);
   doc.setIn(['trees', TREE_NAME], options.tree.dir);
   const workloads = doc.getIn(['workloads']) as { add(item: unknown): void };

@@ -13,6 +13,7 @@ import { setEmbargoBar } from '../coordinator/admin/bar.js';
 import { connectMaintainer } from '../maintainer/connection.js';
 import { fetchResultDetails } from '../maintainer/details.js';
 import { MaintainerHome } from '../maintainer/home.js';
+import { fingerprint, readIdentity } from '../shared/identity.js';
 import { silentLogger } from '../shared/log.js';
 import { statusFromProto } from '../shared/status.js';
 import { runCli, startAgent } from '../test/support/agent-process.js';
@@ -75,21 +76,26 @@ class Maintainer {
   readonly #lab: Lab;
   readonly #tree: PreparedTree;
   readonly #dir: string;
-  readonly #agentGone: Promise<never>;
+  #agentGone: Promise<never> = new Promise(() => undefined);
 
-  /** `agent` is the agent process: a job whose agent died fails at once instead of waiting. */
-  constructor(lab: Lab, tree: PreparedTree, options: { dir: string; agent: ChildProcess }) {
+  constructor(lab: Lab, tree: PreparedTree, options: { dir: string }) {
     this.#lab = lab;
     this.#tree = tree;
     this.#dir = options.dir;
     this.home = join(options.dir, 'mia');
-    this.#agentGone = new Promise((_, reject) => options.agent.once('exit', (code, signal) => reject(new Error(`The agent exited (${signal ?? code}) during the test: see ${join(options.dir, 'agent.log')}`))));
-    this.#agentGone.catch(() => undefined);
   }
 
-  async enrol(): Promise<void> {
+  /** Enrols mia; resolves with her fingerprint, which the lab's agent pins. */
+  async enrol(): Promise<string> {
     const token = issueToken(this.#lab, 'maintainer', 'mia');
     await ok(['enroll', '--home', this.home, '--coordinator', this.#lab.coordinator.url, '--fingerprint', this.#lab.coordinator.fingerprint, '--token', token, '--contact', 'Mia <mia@example.org>']);
+    return fingerprint(await readIdentity(this.home));
+  }
+
+  /** `agent` is the agent process: a job whose agent died fails at once instead of waiting. */
+  watch(agent: ChildProcess): void {
+    this.#agentGone = new Promise((_, reject) => agent.once('exit', (code, signal) => reject(new Error(`The agent exited (${signal ?? code}) during the test: see ${join(this.#dir, 'agent.log')}`))));
+    this.#agentGone.catch(() => undefined);
   }
 
   /** The tester sends the fingerprint `agent enroll` printed (`enrolled`); mia approves it (docs/trust.md). */
@@ -151,7 +157,8 @@ test('a real kernel: a passing series, a build break and an early panic, reporte
   const tree = preparedTree();
   const dir = await tempDir(t, 'dr-kernel-');
   const lab = await startLab(t);
-  const profile = await writeProfile(dir, { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, tree });
+  const mia = new Maintainer(lab, tree, { dir });
+  const profile = await writeProfile(dir, { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, trust: [await mia.enrol()], tree });
   t.diagnostic(`tree ${tree.dir} at ${tree.base}`);
 
   const check = await cli(['agent', 'check', '--config', profile.config]);
@@ -160,9 +167,7 @@ test('a real kernel: a passing series, a build break and an early panic, reporte
   const enrolled = await ok(['agent', 'enroll', '--config', profile.config, '--token', issueToken(lab, 'agent', AGENT, ['kernel-lab']), '--contact', 'Kernel Lab <lab@example.org>']);
   const agent = startAgent({ dir, config: profile.config, stateDir: profile.stateDir });
   t.after(() => stopAgent(agent));
-
-  const mia = new Maintainer(lab, tree, { dir, agent });
-  await mia.enrol();
+  mia.watch(agent);
   await mia.approve(enrolled);
   const now = Date.now();
   lab.admin((store) => store.write(() => store.embargoes.create({ name: EMBARGO, testers: '@kernel-lab', maintainers: 'mia', until: new Date(now + 86_400_000).toISOString() }, { actor: 'admin', now })));
@@ -219,12 +224,12 @@ test('a fresh agent and a bar asking for no new failures: one full build of the 
   const tree = preparedTree();
   const dir = await tempDir(t, 'dr-kernel-fresh-');
   const lab = await startLab(t);
-  const profile = await writeProfile(dir, { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, tree, fresh: true });
+  const mia = new Maintainer(lab, tree, { dir });
+  const profile = await writeProfile(dir, { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, trust: [await mia.enrol()], tree, fresh: true });
   const enrolled = await ok(['agent', 'enroll', '--config', profile.config, '--token', issueToken(lab, 'agent', AGENT, ['kernel-lab']), '--contact', 'Kernel Lab <lab@example.org>']);
   const agent = startAgent({ dir, config: profile.config, stateDir: profile.stateDir });
   t.after(() => stopAgent(agent));
-  const mia = new Maintainer(lab, tree, { dir, agent });
-  await mia.enrol();
+  mia.watch(agent);
   await mia.approve(enrolled);
   const now = Date.now();
   lab.admin((store) => store.write(() => store.embargoes.create({ name: EMBARGO, testers: '@kernel-lab', maintainers: 'mia', until: new Date(now + 86_400_000).toISOString() }, { actor: 'admin', now })));

@@ -36,6 +36,11 @@ export interface AgentConfig {
   /** Absolute path of the file the config was read from. */
   file: string;
   coordinator: { url: string; fingerprint: string };
+  /**
+   * Fingerprints of the maintainers whose bundles this agent runs (`trusted_maintainers`), as the
+   * tester received them outside the coordinator. Empty: the agent runs nothing.
+   */
+  trustedMaintainers: string[];
   stateDir: string;
   /** Display name proposed at enrolment; the coordinator has the last word. */
   name?: string;
@@ -68,6 +73,7 @@ export function resolveConfig(raw: RawConfig, file: string): { config: AgentConf
   const config: AgentConfig = {
     file,
     coordinator: { url: raw.coordinator.url, fingerprint: raw.coordinator.fingerprint },
+    trustedMaintainers: [...new Set(raw.trusted_maintainers ?? [])],
     stateDir,
     ...(raw.name === undefined ? {} : { name: raw.name }),
     hardwareClass: raw.hardware_class ?? AUTO_HARDWARE_CLASS,

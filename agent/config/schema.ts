@@ -46,7 +46,7 @@ const duration = () =>
     return ms;
   });
 
-/** The coordinator's fingerprint in its canonical spelling (case and dashes do not matter). */
+/** A fingerprint in its canonical spelling (case and dashes do not matter). */
 const fingerprint = () =>
   text('a fingerprint like DR1:XXXX-…').transform((value, ctx) => {
     try {
@@ -137,6 +137,7 @@ export const rawConfigSchema = object(
   {
     coordinator: object({ url: z.url({ protocol: /^wss?$/, error: (issue) => (issue.input === undefined ? 'is required' : `expected a ws:// or wss:// URL, got ${describeValue(issue.input)}`) }), fingerprint: fingerprint() }, 'a mapping with url and fingerprint'),
     state_dir: text('a directory path'),
+    trusted_maintainers: z.array(fingerprint(), { error: expected('a list of maintainer fingerprints like DR1:XXXX-…') }).nullable().optional(),
     name: name().optional(),
     hardware_class: z.string({ error: expected('auto or a class like x86_64/AMD/EPYC-7763') })
       .regex(CLASS_PATTERN, { error: (issue) => `expected auto or a class like x86_64/AMD/EPYC-7763, got ${describeValue(issue.input)}` })

@@ -144,4 +144,8 @@ export const MIGRATIONS: readonly string[] = [
     stored_at INTEGER NOT NULL
   );
   `,
+  // Box keys are unique across parties, as signing keys always were (THREAT-MODEL 25).
+  `
+  CREATE UNIQUE INDEX parties_box_key ON parties(box_key);
+  `,
 ];

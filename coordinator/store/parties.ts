@@ -100,6 +100,7 @@ export class Parties {
   readonly #audit: AuditLog;
   readonly #byName;
   readonly #bySignKey;
+  readonly #byBoxKey;
   readonly #byId;
   readonly #list;
   readonly #listRole;
@@ -114,6 +115,7 @@ export class Parties {
     this.#audit = audit;
     this.#byName = db.prepare<[string], RawParty>('SELECT * FROM parties WHERE name = ?');
     this.#bySignKey = db.prepare<[Uint8Array], RawParty>('SELECT * FROM parties WHERE sign_key = ?');
+    this.#byBoxKey = db.prepare<[Uint8Array], RawParty>('SELECT * FROM parties WHERE box_key = ?');
     this.#byId = db.prepare<[number], RawParty>('SELECT * FROM parties WHERE id = ?');
     this.#list = db.prepare<[], RawParty>('SELECT * FROM parties ORDER BY role, name');
     this.#listRole = db.prepare<[Role], RawParty>('SELECT * FROM parties WHERE role = ? ORDER BY name');
@@ -152,11 +154,16 @@ export class Parties {
     return (role ? this.#listRole.all(role) : this.#list.all()).map(fromRaw);
   }
 
-  /** Inserts a party; only enrolment calls this, inside its transaction. */
+  /**
+   * Inserts a party; only enrolment calls this, inside its transaction. Signing keys and box keys
+   * are each unique across every party, agents and maintainers, revoked or not.
+   */
   insert(party: NewParty, now: number): Party {
     checkName(party.name, 'Party name');
     if (this.#byName.get(party.name)) throw new StoreError('PARTY_EXISTS', `A party named '${party.name}' is already enrolled with other keys: enrol under another name`);
-    if (this.#bySignKey.get(party.signKey)) throw new StoreError('KEY_TAKEN', `This signing key is already enrolled under another name: make a fresh identity for '${party.name}'`);
+    const fresh = `make a fresh identity for '${party.name}' (move identity.key away) and enrol again with a new token`;
+    if (this.#bySignKey.get(party.signKey)) throw new StoreError('KEY_TAKEN', `This signing key is already enrolled by another party: ${fresh}`);
+    if (this.#byBoxKey.get(party.boxKey)) throw new StoreError('KEY_TAKEN', `This box key is already enrolled by another party: ${fresh}`);
     const declaration = party.declaration ? JSON.stringify(checkDeclaration(party.declaration)) : null;
     const print = fingerprint({ signKey: party.signKey, boxKey: party.boxKey });
     const info = this.#insert.run(party.name, party.role, party.signKey, party.boxKey, print, JSON.stringify(party.groups), party.contact, declaration, now);

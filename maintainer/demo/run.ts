@@ -1,6 +1,6 @@
-// `darkroom demo`: the whole flow on one machine with real processes — a coordinator, three agents
-// (one auto-detected, two with declared classes, one of them failing a workload), a maintainer who
-// submits the demo series, watches it and reads the report.
+// `darkroom demo`: the whole flow on one machine with real processes — a coordinator, a maintainer
+// whose fingerprint the three agents pin (one auto-detected, two with declared classes, one of them
+// failing a workload), and the maintainer submitting the demo series, watching it and reading the report.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DarkroomError } from '../../shared/errors.js';
+import { fingerprint as fingerprintOf, readIdentity } from '../../shared/identity.js';
 import { DEMO_FAILING_CASE, DEMO_FAILING_WORKLOADS, DEMO_SERIES_DIR, DEMO_TREE, DEMO_WORKLOADS, createDemoRepository, readSeriesBase, type DemoWorkload } from './project.js';
 
 /** The whole demo must end within this; the agents' own time-outs are shorter. */
@@ -74,31 +75,34 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const fingerprint = (await serve.firstLine(/Fingerprint: (\S+)/)).trim();
     options.say(`1. Coordinator running at ${url}, fingerprint ${fingerprint}`);
 
+    const maintainerToken = (await cli(['coordinator', 'token', '--data', data, '--role', 'maintainer', '--name', 'alice', '--contact', 'Alice <alice@example.org>'])).trim();
+    await cli(['enroll', '--coordinator', url, '--fingerprint', fingerprint, '--token', maintainerToken]);
+    const alice = fingerprintOf(await readIdentity(join(dir, 'alice')));
+    options.say(`2. Maintainer alice enrolled, fingerprint ${alice}: the demo writes it under trusted_maintainers in each agent's config (a real lab gets it from the maintainer outside the coordinator)`);
+
     const fingerprints = new Map<string, string>();
     for (const agent of DEMO_AGENTS) {
       const home = join(dir, 'agents', agent.name);
       const tree = await createDemoRepository(join(home, DEMO_TREE));
       const config = join(home, 'agent.yaml');
-      await writeFile(config, agentConfig({ url, fingerprint, home, agent, tree: tree.dir }));
+      await writeFile(config, agentConfig({ url, fingerprint, maintainer: alice, home, agent, tree: tree.dir }));
       const token = (await cli(['coordinator', 'token', '--data', data, '--role', 'tester', '--name', agent.name, '--groups', 'demo', '--contact', `${agent.name} <${agent.name}@example.org>`])).trim();
       const enrolled = await cli(['agent', 'enroll', '--config', config, '--token', token, '--contact', `${agent.name} <${agent.name}@example.org>`]);
       const agentFingerprint = /fingerprint\s+(DR1:\S+)/.exec(enrolled)?.[1];
       if (!agentFingerprint) throw new DemoRunError('DEMO_STEP_FAILED', `'darkroom agent enroll' printed no fingerprint: ${enrolled.trim()}`);
       fingerprints.set(agent.name, agentFingerprint);
       daemons.push(startDaemon(options.cli, ['agent', 'run', '--config', config], join(logs, `${agent.name}.log`)).child);
-      options.say(`2. Agent ${agent.name} enrolled and running (hardware class ${agent.hardwareClass})`);
+      options.say(`3. Agent ${agent.name} enrolled and running (hardware class ${agent.hardwareClass}), running bundles signed by alice only`);
     }
 
-    const maintainerToken = (await cli(['coordinator', 'token', '--data', data, '--role', 'maintainer', '--name', 'alice', '--contact', 'Alice <alice@example.org>'])).trim();
-    await cli(['enroll', '--coordinator', url, '--fingerprint', fingerprint, '--token', maintainerToken]);
     const until = new Date(Date.now() + 7 * 86_400_000).toISOString();
     const bar = join(dir, 'quality-bar.yaml');
     await writeFile(bar, DEMO_BAR);
     await cli(['coordinator', 'embargo', 'create', '--data', data, '--name', DEMO_EMBARGO, '--testers', '@demo', '--maintainers', 'alice', '--until', until, '--bar', bar]);
-    options.say(`3. Maintainer alice enrolled; embargo ${DEMO_EMBARGO} names @demo and alice, with the quality bar ${bar}:`);
+    options.say(`4. Embargo ${DEMO_EMBARGO} names @demo and alice, with the quality bar ${bar}:`);
     for (const line of DEMO_BAR.trimEnd().split('\n')) options.say(`   ${line}`);
 
-    options.say('4. alice approves the three agents by the fingerprints their `agent enroll` printed. A real lab sends its');
+    options.say('5. alice approves the three agents by the fingerprints their `agent enroll` printed. A real lab sends its');
     options.say('   fingerprint to the maintainer outside Darkroom (mail, chat, in person), never through the coordinator:');
     for (const [name, agentFingerprint] of fingerprints) {
       await cli(['trust', 'agent', name, '--fingerprint', agentFingerprint]);
@@ -109,17 +113,17 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const submitted = await cli(['submit', '--embargo', DEMO_EMBARGO, '--tree', `${DEMO_TREE}=${base}`, '--series', DEMO_SERIES_DIR]);
     const bundleId = /([0-9a-f]{32})/.exec(submitted)?.[1];
     if (!bundleId) throw new DemoRunError('DEMO_STEP_FAILED', `'darkroom submit' printed no bundle id: ${submitted.trim()}`);
-    options.say(`5. Bundle ${bundleId} sealed to the three approved agents and submitted; watching:`);
+    options.say(`6. Bundle ${bundleId} sealed to the three approved agents and submitted; watching:`);
     await cli(['watch', bundleId], true);
-    options.say('6. The report, per hardware class:');
+    options.say('7. The report, per hardware class:');
     await cli(['report', bundleId], true).catch((error: unknown) => {
       if (!(error instanceof CliExit)) throw error;
     });
     const report = JSON.parse(await cli(['report', bundleId, '--json']).catch((error: unknown) => (error instanceof CliExit ? error.stdout : Promise.reject(error)))) as DemoReport;
-    options.say('7. The failing unit-test log of lab-arm64-64k, decrypted locally with the maintainer key:');
+    options.say('8. The failing unit-test log of lab-arm64-64k, decrypted locally with the maintainer key:');
     const log = await cli(['logs', bundleId, '--agent', 'lab-arm64-64k', '--stage', 'workload:unit']);
     for (const line of log.split('\n').filter((l) => /not ok|holds_one_page|^#|==>/.test(l)).slice(0, 12)) options.say(`   ${line}`);
-    options.say('8. Tested-by trailers for the testers whose signed results passed, verified against their approved keys:');
+    options.say('9. Tested-by trailers for the testers whose signed results passed, verified against their approved keys:');
     for (const line of (await cli(['trailers', bundleId])).trimEnd().split('\n')) options.say(`   ${line}`);
     const code = demoOutcome(report);
     options.say(code === 0
@@ -135,12 +139,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   }
 }
 
-function agentConfig(o: { url: string; fingerprint: string; home: string; agent: DemoAgent; tree: string }): string {
+function agentConfig(o: { url: string; fingerprint: string; maintainer: string; home: string; agent: DemoAgent; tree: string }): string {
   const workloads = o.agent.workloads.map((w) => `  - name: ${w.name}\n    command: ${JSON.stringify(w.command)}\n    format: ${w.format}\n    timeout: 2m\n`).join('');
   return `# Written by darkroom demo.
 coordinator:
   url: ${o.url}
   fingerprint: ${o.fingerprint}
+trusted_maintainers:
+  - ${o.maintainer}   # alice
 state_dir: ${JSON.stringify(join(o.home, 'state'))}
 name: ${o.agent.name}
 hardware_class: ${JSON.stringify(o.agent.hardwareClass)}

@@ -6,6 +6,7 @@ import type { Nacl } from './nacl.js';
 export type Label =
   | 'handshake-server'
   | 'handshake-client'
+  | 'handshake-box'
   | 'session-keys'
   | 'result'
   | 'result-id'

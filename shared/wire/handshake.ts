@@ -2,10 +2,13 @@
 //
 //   client → Hello{role, purpose, sign_key, box_key, ephemeral_key, nonce}
 //   server → Challenge{server keys, ephemeral_key, nonce, sig_S("handshake-server" ‖ T)}
-//   client → Proof{sig_C("handshake-client" ‖ T)}
+//   client → Proof{sig_C("handshake-client" ‖ T), box_proof}
 // T = SHA-512(hello frame bytes ‖ server_sign_key ‖ server_box_key ‖ ephemeral_key ‖ nonce).
+// box_proof = SHA-512("handshake-box" ‖ X25519(box_c, eph_s) ‖ T)[0:32]: the client holds both keys
+// its fingerprint covers, so nobody enrols or connects under another party's box key.
 // Session keys = SHA-512("session-keys" ‖ X25519(eph_c, eph_s) ‖ T): first half client→server,
 // second half server→client. A fresh server nonce and ephemeral key make a recorded proof useless.
+import { timingSafeEqual } from 'node:crypto';
 import { darkroom } from '../../proto/darkroom.js';
 import { BOX_PUBLIC_BYTES, SIGNATURE_BYTES, SIGN_PUBLIC_BYTES, hashLabelled, signLabelled, verifyLabelled, type KeyPair, type Nacl } from '../crypto/index.js';
 import { fingerprint, type Identity, type PublicIdentity } from '../identity.js';
@@ -14,6 +17,7 @@ import { decodeFrame, encodeFrame, MAX_HANDSHAKE_FRAME_BYTES } from './frame.js'
 import { SessionCipher } from './session.js';
 
 const NONCE_BYTES = 32;
+const BOX_PROOF_BYTES = 32;
 
 export interface Peer {
   role: darkroom.v1.Role;
@@ -38,9 +42,20 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** X25519 of one side's secret and the other's public key; an all-zero result is refused. */
+function agree(nacl: Nacl, secretKey: Uint8Array, publicKey: Uint8Array, what: string): Uint8Array {
+  const shared = nacl.scalarMult(secretKey, publicKey);
+  if (shared.every((b) => b === 0)) throw new WireError('HANDSHAKE_FAILED', `Peer sent a degenerate ${what}: refusing the connection`);
+  return shared;
+}
+
+/** What only a holder of the client's box secret (or of the server's ephemeral secret) can compute. */
+function boxProof(nacl: Nacl, shared: Uint8Array, t: Uint8Array): Uint8Array {
+  return hashLabelled(nacl, 'handshake-box', shared, t).subarray(0, BOX_PROOF_BYTES);
+}
+
 function sessionKeys(nacl: Nacl, ephemeral: KeyPair, peerEphemeral: Uint8Array, t: Uint8Array, side: 'client' | 'server'): SessionCipher {
-  const shared = nacl.scalarMult(ephemeral.secretKey, peerEphemeral);
-  if (shared.every((b) => b === 0)) throw new WireError('HANDSHAKE_FAILED', 'Peer sent a degenerate ephemeral key: refusing the connection');
+  const shared = agree(nacl, ephemeral.secretKey, peerEphemeral, 'ephemeral key');
   const keys = hashLabelled(nacl, 'session-keys', shared, t);
   const clientToServer = keys.slice(0, 32);
   const serverToClient = keys.slice(32, 64);
@@ -109,7 +124,8 @@ export class ClientHandshake {
     if (!verifyLabelled(nacl, 'handshake-server', t, challenge.signature!, serverSignKey)) {
       throw new WireError('HANDSHAKE_FAILED', 'Coordinator did not prove possession of its pinned key: refusing the connection');
     }
-    const proof = encodeFrame({ proof: { signature: signLabelled(nacl, 'handshake-client', t, identity.signSecret) } });
+    const signature = signLabelled(nacl, 'handshake-client', t, identity.signSecret);
+    const proof = encodeFrame({ proof: { signature, boxProof: boxProof(nacl, agree(nacl, identity.boxSecret, serverEphemeral, 'ephemeral key'), t) } });
     const server = { signKey: serverSignKey, boxKey: serverBoxKey };
     return { proof, cipher: sessionKeys(nacl, this.#ephemeral, serverEphemeral, t, 'client'), serverTimeMs: Number(challenge.serverTimeMs), server };
   }
@@ -162,7 +178,12 @@ export class ServerHandshake {
     const signature = expectLength('signature', frame.proof.signature, SIGNATURE_BYTES);
     const t = transcript(this.#nacl, this.#hello.bytes, challenge);
     if (!verifyLabelled(this.#nacl, 'handshake-client', t, signature, hello.signKey)) {
-      throw new WireError('HANDSHAKE_FAILED', 'Client did not prove possession of the key it presented: refusing the connection');
+      throw new WireError('HANDSHAKE_FAILED', 'Client did not prove possession of the signing key it presented: refusing the connection');
+    }
+    const presented = expectLength('box_proof', frame.proof.boxProof, BOX_PROOF_BYTES);
+    const expectedProof = boxProof(this.#nacl, agree(this.#nacl, this.#ephemeral.secretKey, hello.boxKey, 'box key'), t);
+    if (!timingSafeEqual(presented, expectedProof)) {
+      throw new WireError('HANDSHAKE_FAILED', 'Client did not prove possession of the box key it presented: refusing the connection; each party enrols with keys it made itself');
     }
     const peer: Peer = {
       role: hello.role,

@@ -85,9 +85,9 @@ test('under waves of hostile connections a running agent completes its job and t
   const lab = await startCoordinatorProcess(t);
   const dir = await tempDir(t, 'dr-hostile-');
   const repo = await createDemoRepository(join(dir, 'ringbuf'));
-  const setup = await writeAgentConfig(dir, { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, name: 'lab-1', tree: repo.dir, hardwareClass: 'x86_64/Test/Box', build: SLOW_BUILD });
-  assert.equal((await runCli(['agent', 'enroll', '--config', setup.config, '--token', issueToken(lab, 'agent', 'lab-1', ['demo'])])).code, 0);
   const maintainer = (await enrol(lab, 'maintainer', issueToken(lab, 'maintainer', 'alice'))).identity;
+  const setup = await writeAgentConfig(dir, { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, trust: [maintainer], name: 'lab-1', tree: repo.dir, hardwareClass: 'x86_64/Test/Box', build: SLOW_BUILD });
+  assert.equal((await runCli(['agent', 'enroll', '--config', setup.config, '--token', issueToken(lab, 'agent', 'lab-1', ['demo'])])).code, 0);
   const intruder = (await enrol(lab, 'agent', issueToken(lab, 'agent', 'intruder', ['demo']), declaration(['other']))).identity;
   lab.admin((store) => store.write(() => store.embargoes.create({ name: DEMO_EMBARGO, testers: '@demo', maintainers: 'alice', until: new Date(Date.now() + 86_400_000).toISOString() }, { actor: 'admin:test', now: Date.now() })));
   const agent = startAgent(setup);

@@ -18,11 +18,11 @@ test('an enrolled agent daemon runs the demo series and its signed result is sto
   const lab = await startLab(t);
   const dir = await tempDir(t, 'dr-agent-');
   const repo = await createDemoRepository(join(dir, 'ringbuf'));
-  const setup = await writeAgentConfig(dir, { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, name: 'lab-1', tree: repo.dir, hardwareClass: 'x86_64/Test/Box' });
+  const maintainer = (await enrol(lab, 'maintainer', issueToken(lab, 'maintainer', 'alice'))).identity;
+  const setup = await writeAgentConfig(dir, { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, trust: [maintainer], name: 'lab-1', tree: repo.dir, hardwareClass: 'x86_64/Test/Box' });
   const enrolled = await runCli(['agent', 'enroll', '--config', setup.config, '--token', issueToken(lab, 'agent', 'lab-1', ['demo'])]);
   assert.equal(enrolled.code, 0, enrolled.stderr);
   assert.match(enrolled.stdout, /lab-1/);
-  const maintainer = (await enrol(lab, 'maintainer', issueToken(lab, 'maintainer', 'alice'))).identity;
   lab.admin((store) => store.write(() => store.embargoes.create({ name: 'CVE-DEMO', testers: '@demo', maintainers: 'alice', until: new Date(Date.now() + 86_400_000).toISOString() }, { actor: 'admin:test', now: Date.now() })));
   const agent = startAgent(setup);
   t.after(() => agent.kill('SIGKILL'));

@@ -63,15 +63,15 @@ test('a boot requirement is met only by a boot that ran and passed; a build requ
   t.after(async () => {
     for (const agent of agents) await killHard(agent);
   });
+  const home = new MaintainerHome(join(dir, 'alice'));
+  await enrolMaintainer(home, { coordinator: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, token: issueToken(lab, 'maintainer', 'alice'), logger: silentLogger });
   for (const agentLab of LABS) {
     const repo = await createDemoRepository(join(dir, agentLab.name, 'ringbuf'));
-    const setup = await writeAgentConfig(join(dir, agentLab.name), { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, name: agentLab.name, tree: repo.dir, hardwareClass: agentLab.hardwareClass, boot: agentLab.boot });
+    const setup = await writeAgentConfig(join(dir, agentLab.name), { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, trust: [await home.identity()], name: agentLab.name, tree: repo.dir, hardwareClass: agentLab.hardwareClass, boot: agentLab.boot });
     const enrolled = await runCli(['agent', 'enroll', '--config', setup.config, '--token', issueToken(lab, 'agent', agentLab.name, [agentLab.name])]);
     assert.equal(enrolled.code, 0, enrolled.stderr);
     agents.push(startAgent(setup));
   }
-  const home = new MaintainerHome(join(dir, 'alice'));
-  await enrolMaintainer(home, { coordinator: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, token: issueToken(lab, 'maintainer', 'alice'), logger: silentLogger });
   lab.admin((store) => {
     const now = Date.now();
     for (const agentLab of LABS) {

@@ -72,17 +72,17 @@ test('bars met, failed and not met on results from real agents, with trailers an
   t.after(async () => {
     for (const agent of agents) await killHard(agent);
   });
+  const home = new MaintainerHome(join(dir, 'alice'));
+  await enrolMaintainer(home, { coordinator: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, token: issueToken(lab, 'maintainer', 'alice'), logger: silentLogger });
   const setups: AgentSetup[] = [];
   for (const agent of AGENTS) {
     const repo = await createDemoRepository(join(dir, agent.name, 'ringbuf'));
-    const setup = await writeAgentConfig(join(dir, agent.name), { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, name: agent.name, tree: repo.dir, hardwareClass: agent.hardwareClass, failingUnit: agent.failingUnit });
+    const setup = await writeAgentConfig(join(dir, agent.name), { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, trust: [await home.identity()], name: agent.name, tree: repo.dir, hardwareClass: agent.hardwareClass, failingUnit: agent.failingUnit });
     const enrolled = await runCli(['agent', 'enroll', '--config', setup.config, '--token', issueToken(lab, 'agent', agent.name, ['lab']), '--contact', `${agent.name} <${agent.name}@example.org>`]);
     assert.equal(enrolled.code, 0, enrolled.stderr);
     agents.push(startAgent(setup));
     setups.push(setup);
   }
-  const home = new MaintainerHome(join(dir, 'alice'));
-  await enrolMaintainer(home, { coordinator: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, token: issueToken(lab, 'maintainer', 'alice'), logger: silentLogger });
   lab.admin((store) => {
     const now = Date.now();
     store.write(() => store.embargoes.create({ name: EMBARGO, testers: '@lab', maintainers: 'alice', until: new Date(now + 86_400_000).toISOString() }, { actor: 'admin:test', now }));

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fingerprint, type PublicIdentity } from '../../shared/identity.js';
 import { REPO_ROOT } from './paths.js';
 
 export const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
@@ -23,6 +24,8 @@ export interface AgentWorkload {
 export interface AgentConfigOptions {
   url: string;
   fingerprint: string;
+  /** The maintainers whose bundles the agent runs (`trusted_maintainers`): their identities or fingerprints. */
+  trust: ReadonlyArray<PublicIdentity | string>;
   name: string;
   tree: string;
   hardwareClass?: string;
@@ -45,9 +48,11 @@ export async function writeAgentConfig(dir: string, o: AgentConfigOptions): Prom
   const workloads = o.workloads ?? [{ name: 'unit', command: unit, format: 'tap', timeout: '2m' }, { name: 'stress', command: 'make ktap', format: 'ktap', timeout: '2m' }];
   const config = join(dir, 'agent.yaml');
   const stateDir = o.stateDir ?? join(dir, 'state');
+  const pins = o.trust.map((m) => (typeof m === 'string' ? m : fingerprint(m)));
   await writeFile(config, `coordinator:
   url: ${o.url}
   fingerprint: ${o.fingerprint}
+trusted_maintainers: [${pins.join(', ')}]
 state_dir: ${JSON.stringify(stateDir)}
 ${o.workspaceTmpfs ? `workspace:\n  tmpfs: ${JSON.stringify(o.workspaceTmpfs)}\n` : ''}name: ${o.name}
 hardware_class: ${JSON.stringify(o.hardwareClass ?? 'auto')}

@@ -1,6 +1,7 @@
 // A fault-test rig: an in-process coordinator with short leases, one enrolled `darkroom agent`
-// (a real process, started by the test) on the demo project, and the demo embargo; plus the checks
-// every agent fault test makes: one signed result, an intact audit chain, nothing left running.
+// (a real process, started by the test) on the demo project that trusts the embargo's maintainer
+// 'alice', and the demo embargo; plus the checks every agent fault test makes: one signed result,
+// an intact audit chain, nothing left running.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
@@ -53,13 +54,13 @@ export async function rig(t: TestContext, options: RigOptions = {}): Promise<Rig
   const lab = await startLab(t, options.lab ?? LAB_OPTIONS);
   const dir = await tempDir(t, 'dr-fault-');
   const repo = await createDemoRepository(join(dir, 'ringbuf'));
+  const maintainer = (await enrol(lab, 'maintainer', issueToken(lab, 'maintainer', 'alice'))).identity;
   const setup = await writeAgentConfig(dir, {
-    url: (await options.url?.(lab)) ?? lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, name: AGENT, tree: repo.dir, hardwareClass: 'x86_64/Test/Box',
+    url: (await options.url?.(lab)) ?? lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, trust: [maintainer], name: AGENT, tree: repo.dir, hardwareClass: 'x86_64/Test/Box',
     ...(options.stateDir ? { stateDir: options.stateDir } : {}), ...(options.workspaceTmpfs ? { workspaceTmpfs: options.workspaceTmpfs } : {}), ...(options.stages ?? { build: SLOW_BUILD }),
   });
   const enrolled = await runCli(['agent', 'enroll', '--config', setup.config, '--token', issueToken(lab, 'agent', AGENT, ['demo'])], options.env);
   assert.equal(enrolled.code, 0, enrolled.stderr);
-  const maintainer = (await enrol(lab, 'maintainer', issueToken(lab, 'maintainer', 'alice'))).identity;
   lab.admin((store) => store.write(() => store.embargoes.create({ name: DEMO_EMBARGO, testers: '@demo', maintainers: 'alice', until: new Date(Date.now() + 86_400_000).toISOString() }, { actor: 'admin:test', now: Date.now() })));
   const agents: ChildProcess[] = [];
   t.after(async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { darkroom } from '../../proto/darkroom.js';
 import { readContainerFile, sealBundle } from '../../shared/bundle/index.js';
-import { generateIdentity, type Identity } from '../../shared/identity.js';
+import { fingerprint, generateIdentity, type Identity } from '../../shared/identity.js';
 import { silentLogger } from '../../shared/log.js';
 import type { Envelope, EnvelopeInit } from '../../shared/wire/frame.js';
 import type { Channel } from '../../transport/channel.js';
@@ -87,8 +87,12 @@ export interface JobLab {
   outbox: Outbox;
   coordinator: FakeCoordinator;
   runner: (concurrency?: number) => JobRunner;
-  /** Seals `edits` as a series signed by `signer` and returns the offer the coordinator would send. */
-  offer: (jobId: string, options?: { edits?: readonly Edit[]; signer?: Identity }) => Promise<darkroom.v1.JobOffer>;
+  /**
+   * Seals `edits` as a series signed by `signer` (default the maintainer the agent trusts) and
+   * returns the offer the coordinator would send, listing `listed` as the embargo's maintainers
+   * (default the signer).
+   */
+  offer: (jobId: string, options?: { edits?: readonly Edit[]; signer?: Identity; listed?: readonly Identity[] }) => Promise<darkroom.v1.JobOffer>;
 }
 
 export async function jobLab(t: { after: (fn: () => Promise<void>) => void }, tree: Partial<TreeSettings> = {}): Promise<JobLab> {
@@ -99,7 +103,7 @@ export async function jobLab(t: { after: (fn: () => Promise<void>) => void }, tr
   const [maintainer, stranger, agent] = [generateIdentity(), generateIdentity(), generateIdentity()];
   const stateDir = join(dir, 'state');
   const config: AgentConfig = {
-    file: join(dir, 'agent.yaml'), coordinator: { url: 'ws://127.0.0.1:1', fingerprint: 'DR1:AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA' }, stateDir,
+    file: join(dir, 'agent.yaml'), coordinator: { url: 'ws://127.0.0.1:1', fingerprint: 'DR1:AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA' }, trustedMaintainers: [fingerprint(maintainer)], stateDir,
     hardwareClass: 'auto', workspace: { root: join(stateDir, 'workspace'), memoryBacked: false }, concurrency: 1,
     trees: [{ name: TREE, path: repo, configDir: repo, build: BUILD, reuseBuildDir: false, boot: { method: 'none' }, workloads: [TAP_WORKLOAD], ...tree }],
   };
@@ -116,8 +120,9 @@ export async function jobLab(t: { after: (fn: () => Promise<void>) => void }, tr
     offer: async (jobId, options = {}) => {
       const patches = await makeSeries(repo, base, options.edits ?? GOOD_SERIES, join(dir, `series-${++made}`));
       const path = join(dir, `bundle-${made}.sealed`);
+      const signer = options.signer ?? maintainer;
       const sealed = await sealBundle({
-        embargo: EMBARGO, signer: { name: 'Alice Maintainer', identity: options.signer ?? maintainer },
+        embargo: EMBARGO, signer: { name: 'Alice Maintainer', identity: signer },
         targets: [{ tree: TREE, base, patches: patches.map((p) => ({ name: p.split('/').pop()!, path: p })) }],
         logRecipients: [{ name: 'Alice Maintainer', boxKey: maintainer.boxKey }], recipients: [agent.boxKey],
       }, { path });
@@ -126,7 +131,8 @@ export async function jobLab(t: { after: (fn: () => Promise<void>) => void }, tr
       coordinator.serve(sealed.bundleId, ciphertext);
       return darkroom.v1.JobOffer.create({
         jobId, bundleId: sealed.bundleId, embargo: EMBARGO, tree: TREE, attempt: 1, header: prefix.signedHeaderBytes, stanza: prefix.stanzas[0]!,
-        payloadBytes: ciphertext.length, maintainers: [{ name: 'Alice Maintainer', role: darkroom.v1.Role.ROLE_MAINTAINER, signKey: maintainer.signKey, boxKey: maintainer.boxKey }],
+        payloadBytes: ciphertext.length,
+        maintainers: (options.listed ?? [signer]).map((m) => ({ name: 'Alice Maintainer', role: darkroom.v1.Role.ROLE_MAINTAINER, signKey: m.signKey, boxKey: m.boxKey })),
       });
     },
   };

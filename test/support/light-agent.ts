@@ -1,11 +1,13 @@
 // A light agent for load runs: an honest client of the coordinator without the pipeline. It enrols
-// with a token, runs the real handshake and sealed channel, accepts its offers, pulls the payload,
+// with a token, runs the real handshake and sealed channel, accepts its offers, pulls the payload of
+// those signed by a maintainer it pins (and names any other signer as an error),
 // reports progress, signs a real Result naming its job, attempt, bundle and agent, and keeps it
 // until the coordinator acknowledges it, sending it again after every reconnect.
 // Imports only from proto/, shared/ and transport/, as an agent of another implementation would.
 import { darkroom } from '../../proto/darkroom.js';
 import { messageOf } from '../../shared/errors.js';
-import { generateIdentity, type Identity } from '../../shared/identity.js';
+import { readHeader } from '../../shared/bundle/header.js';
+import { fingerprint, generateIdentity, type Identity } from '../../shared/identity.js';
 import { silentLogger } from '../../shared/log.js';
 import { signResult } from '../../shared/result.js';
 import type { Channel } from '../../transport/channel.js';
@@ -27,6 +29,8 @@ const PASS = darkroom.v1.Status.PASS;
 export interface LightAgentSettings {
   url: string;
   fingerprint: string;
+  /** Fingerprints of the maintainers whose bundles it runs, as agent.yaml's `trusted_maintainers`. */
+  trustedMaintainers: string[];
   /** Trees the agent declares (one job per tree a bundle targets). */
   trees: string[];
   /** Declared concurrency: how many jobs the coordinator offers at once. */
@@ -229,6 +233,15 @@ export class LightAgent {
     this.#run(offer).catch((error: unknown) => this.#error(`job ${offer.jobId}: ${messageOf(error)}`));
   }
 
+  /** The signer's fingerprint (its key with the box key the offer lists) unless it is pinned; null when it is. */
+  #untrustedSigner(offer: darkroom.v1.JobOffer): string | null {
+    const signKey = readHeader(offer.header).signerKey;
+    const boxKey = offer.maintainers.find((m) => m.signKey && Buffer.from(m.signKey).equals(Buffer.from(signKey)))?.boxKey;
+    if (!boxKey) return `'${Buffer.from(signKey).toString('hex').slice(0, 16)}…' (not listed by the offer)`;
+    const print = fingerprint({ signKey, boxKey });
+    return this.#settings.trustedMaintainers.includes(print) ? null : print;
+  }
+
   /** Pulls the whole payload once per bundle (its jobs of other trees share it), retrying across reconnects. */
   #fetch(offer: darkroom.v1.JobOffer): Promise<void> {
     let fetched = this.#payloads.get(offer.bundleId);
@@ -252,6 +265,8 @@ export class LightAgent {
   /** Pulls the payload, reports the stages, signs the result and keeps it until acked. */
   async #run(offer: darkroom.v1.JobOffer): Promise<void> {
     const startedAtMs = Date.now();
+    const signer = this.#untrustedSigner(offer);
+    if (signer) throw new Error(`bundle ${offer.bundleId} is signed by ${signer}, not a pinned maintainer: not fetched`);
     await this.#fetch(offer);
     const [min, max] = this.#settings.workMs;
     const progress = (stage: string, event: darkroom.v1.StageEvent, status = 0) =>

@@ -146,8 +146,9 @@ export async function startLoadRun(dir: string, options: LoadOptions): Promise<L
   };
   const home = new MaintainerHome(join(dir, 'maintainer'));
   try {
-    await fleet.enrol({ url: coordinator.url, fingerprint: pinned, trees: options.trees, concurrency: options.concurrency, workMs: [0, 0], holdResults: false, reconnectMs: LIGHT_RECONNECT_MS }, agentTokens);
     await enrolMaintainer(home, { coordinator: coordinator.url, fingerprint: pinned, token: maintainerToken, logger: silentLogger });
+    const trustedMaintainers = [fingerprint(await home.identity())];
+    await fleet.enrol({ url: coordinator.url, fingerprint: pinned, trustedMaintainers, trees: options.trees, concurrency: options.concurrency, workMs: [0, 0], holdResults: false, reconnectMs: LIGHT_RECONNECT_MS }, agentTokens);
     await createEmbargo(dataDir, home);
   } catch (error) {
     await run.close();

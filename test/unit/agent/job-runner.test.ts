@@ -9,7 +9,8 @@ import { openLogs } from '../../../shared/bundle/index.js';
 import { verifySignedResultBytes } from '../../../shared/result.js';
 import { statusFromProto } from '../../../shared/status.js';
 import { trustOnly } from '../../support/bundle-fixture.js';
-import { AGENT_NAME, filesBelow, jobLab, TREE } from '../../support/job-lab.js';
+import { fingerprint } from '../../../shared/identity.js';
+import { AGENT_NAME, filesBelow, jobLab, TREE, type JobLab } from '../../support/job-lab.js';
 
 const verdicts = (result: darkroom.v1.Result) => Object.fromEntries(result.stages.map((s) => [s.name, statusFromProto(s.status!)]));
 
@@ -67,21 +68,45 @@ test('a job that passes end to end: signed result in the outbox before it is sen
   assert.equal((await l.outbox.pending()).length, 1);
 });
 
-test('a bundle signed by a key not among the offer\'s maintainers: ERROR result, nothing fetched or applied, workspace wiped', async (t) => {
-  const l = await jobLab(t);
-  const runner = l.runner();
-  runner.offer(await l.offer('job-forged', { signer: l.stranger }), l.coordinator.asChannel());
-  await runner.idle();
+/** The one result in the outbox: an apply ERROR with every later stage skipped, nothing fetched or left behind. */
+async function assertRefused(l: JobLab): Promise<string> {
   const [entry] = await l.outbox.pending();
   const { result } = verifySignedResultBytes(entry!.bytes, l.agent.signKey);
   assert.deepEqual(verdicts(result), { apply: 'ERROR', build: 'SKIP', boot: 'SKIP', 'workload:unit': 'SKIP' });
   assert.equal(statusFromProto(result.status), 'ERROR', 'a refused bundle is never a FAIL of the series');
-  assert.match(result.stages[0]!.reason!, /bundle refused: .*not a trusted signer for embargo/);
   assert.equal(result.sealedLogs.length, 0, 'no logs for recipients an untrusted signer chose');
   assert.deepEqual(l.coordinator.bundleRequests, [], 'the payload was never fetched');
   assert.equal(existsSync(join(l.workspaces.treeDir(TREE), '.git')), false, 'the tree was never checked out');
   assert.deepEqual(await filesBelow(l.workspaces.jobsDir), []);
   assert.deepEqual(l.coordinator.durableWhenSent, [true]);
+  return result.stages[0]!.reason!;
+}
+
+test('a bundle signed by a maintainer the tester did not pin, though the offer lists it: ERROR naming its fingerprint, nothing fetched or applied', async (t) => {
+  const l = await jobLab(t);
+  const runner = l.runner();
+  runner.offer(await l.offer('job-forged', { signer: l.stranger }), l.coordinator.asChannel());
+  await runner.idle();
+  const reason = await assertRefused(l);
+  assert.ok(reason.includes(fingerprint(l.stranger)), `the reason names the signer's fingerprint: ${reason}`);
+  assert.match(reason, /a maintainer this agent does not trust \(trusted_maintainers pinned: DR1:/);
+});
+
+test('a bundle of the pinned maintainer that the offer does not list as a maintainer of the embargo: ERROR, nothing fetched', async (t) => {
+  const l = await jobLab(t);
+  const runner = l.runner();
+  runner.offer(await l.offer('job-unlisted', { listed: [l.stranger] }), l.coordinator.asChannel());
+  await runner.idle();
+  assert.match(await assertRefused(l), /whom the offer does not list as a maintainer of embargo/);
+});
+
+test('the offer cannot swap the pinned maintainer\'s box key: another fingerprint, refused', async (t) => {
+  const l = await jobLab(t);
+  const runner = l.runner();
+  runner.offer(await l.offer('job-swapped', { listed: [{ ...l.maintainer, boxKey: l.stranger.boxKey }] }), l.coordinator.asChannel());
+  await runner.idle();
+  const reason = await assertRefused(l);
+  assert.ok(reason.includes(fingerprint({ signKey: l.maintainer.signKey, boxKey: l.stranger.boxKey })), reason);
 });
 
 test('offers are declined for an undeclared tree and when concurrency is full; a cancel mid-build kills the build\'s tree and wipes, with no result', async (t) => {

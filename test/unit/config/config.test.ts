@@ -147,6 +147,23 @@ workloads: [{name: common, command: ./common.sh, format: tap, timeout: 20m}]
   assert.deepEqual(b.workloads, [{ name: 'only-b', command: './run.sh', timeoutMs: 3_600_000, format: 'junit', inGuest: false, junitFile: 'out/results.xml' }]);
 });
 
+test('trusted_maintainers: fingerprints in canonical spelling, once each; absent or empty means none, which loads (check and run refuse it)', async () => {
+  const pinned = 'DR1:MIAM-AINT-AINE-RKEY-2222-3333-4444-5555';
+  const path = await writeConfig(`${HEAD}trusted_maintainers:\n  - dr1:miamaintainerkey2222333344445555\n  - ${pinned}\ntrees: {linux: /srv/linux}\n`);
+  assert.deepEqual((await loadAgentConfig(path)).trustedMaintainers, [pinned]);
+  for (const body of ['', 'trusted_maintainers:\n', 'trusted_maintainers: []\n']) {
+    assert.deepEqual((await loadAgentConfig(await writeConfig(`${HEAD}${body}trees: {linux: /srv/linux}\n`))).trustedMaintainers, []);
+  }
+  assert.deepEqual((await loadAgentConfig(EXAMPLE)).trustedMaintainers, [pinned], 'the example pins one maintainer');
+});
+
+test('a trusted maintainer that is not a fingerprint names its line and the expected form', async () => {
+  const problems = await problemsOf(`${HEAD}trusted_maintainers:\n  - mia@example.org\n  - 12\ntrees: {linux: /srv/linux}\n`);
+  assert.equal(problems.length, 2);
+  assert.match(problems[0]!, /^:6: trusted_maintainers\[0\]: Fingerprint 'mia@example\.org' is not of the form DR1:XXXX-XXXX/);
+  assert.match(problems[1]!, /^:7: trusted_maintainers\[1\]: expected a fingerprint like DR1:XXXX-…, got 12/);
+});
+
 test('a duration that is not one names the key, the line and the value', async () => {
   const problems = await problemsOf(`${HEAD}trees: {linux: /srv/linux}\nboot:\n  method: command\n  command: ./boot.sh\n  timeout: banana\n`);
   assert.deepEqual(problems, [':9: boot.timeout: expected a duration like 10m, got "banana"']);

@@ -124,3 +124,27 @@ test('two connections consuming one token at once: exactly one wins', async (t) 
   t.after(() => check.close());
   assert.equal(check.parties.list().length, 1);
 });
+
+test('a signing key or a box key another party enrolled with, of either role, is refused with its token unused; the index holds it too', async (t) => {
+  const store = await tempStore(t);
+  const agent = generateIdentity();
+  const maintainer = generateIdentity();
+  store.enrol({ token: store.write(() => store.tokens.issue({ role: 'agent', name: 'lab-1' }, T0)).token, role: 'agent', keys: agent, declaration }, T0);
+  store.enrol({ token: store.write(() => store.tokens.issue({ role: 'maintainer', name: 'mia' }, T0)).token, role: 'maintainer', keys: maintainer }, T0);
+  const stolen = [
+    { role: 'agent' as const, keys: { signKey: generateIdentity().signKey, boxKey: agent.boxKey }, key: 'box key' },
+    { role: 'agent' as const, keys: { signKey: maintainer.signKey, boxKey: generateIdentity().boxKey }, key: 'signing key' },
+    { role: 'maintainer' as const, keys: { signKey: generateIdentity().signKey, boxKey: agent.boxKey }, key: 'box key' },
+  ];
+  for (const [i, attempt] of stolen.entries()) {
+    const { token } = store.write(() => store.tokens.issue({ role: attempt.role, name: `thief-${i}` }, T0));
+    assert.throws(() => store.enrol({ token, role: attempt.role, keys: attempt.keys, ...(attempt.role === 'agent' ? { declaration } : {}) }, T0), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'KEY_TAKEN');
+      assert.equal(error.message, `This ${attempt.key} is already enrolled by another party: make a fresh identity for 'thief-${i}' (move identity.key away) and enrol again with a new token`);
+      return true;
+    });
+    assert.equal(store.tokens.enrolledBy(token), null, 'the refused enrolment left its token unused');
+  }
+  assert.deepEqual(store.parties.list().map((p) => p.name), ['lab-1', 'mia']);
+  assert.throws(() => store.db.prepare('INSERT INTO parties (name, role, sign_key, box_key, fingerprint, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)').run('raw', 'agent', generateIdentity().signKey, agent.boxKey, 'x', T0), /UNIQUE constraint failed: parties\.box_key/);
+});

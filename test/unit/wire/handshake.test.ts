@@ -36,6 +36,33 @@ test('a recorded hello and proof replayed on a new connection are refused', () =
   assert.throws(() => fresh.proof(recorded.proof), { code: 'HANDSHAKE_FAILED' });
 });
 
+test('a client presenting a box key it does not hold is refused, whatever the purpose; a proof without the box proof too', () => {
+  const victim = generateIdentity();
+  for (const purpose of [darkroom.v1.Purpose.PURPOSE_ENROLL, darkroom.v1.Purpose.PURPOSE_CONNECT]) {
+    const c = new ClientHandshake({ ...options, purpose, identity: { ...client, boxKey: victim.boxKey } });
+    const s = new ServerHandshake(nacl, server);
+    const { proof } = c.challenge(s.hello(c.hello()));
+    assert.throws(() => s.proof(proof), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'HANDSHAKE_FAILED');
+      assert.match(error.message, /did not prove possession of the box key it presented/);
+      return true;
+    });
+  }
+  const c = new ClientHandshake(options);
+  const s = new ServerHandshake(nacl, server);
+  const { proof } = c.challenge(s.hello(c.hello()));
+  const bare = encodeFrame({ proof: { signature: decodeFrame(proof).proof!.signature! } });
+  assert.throws(() => s.proof(bare), /box_proof must be 32 bytes, got 0/);
+});
+
+test('a client presenting a signing key it does not hold is refused', () => {
+  const victim = generateIdentity();
+  const c = new ClientHandshake({ ...options, purpose: darkroom.v1.Purpose.PURPOSE_ENROLL, identity: { ...client, signKey: victim.signKey } });
+  const s = new ServerHandshake(nacl, server);
+  const { proof } = c.challenge(s.hello(c.hello()));
+  assert.throws(() => s.proof(proof), /did not prove possession of the signing key it presented/);
+});
+
 test('an impostor coordinator is refused by the client', () => {
   const c = new ClientHandshake(options);
   const impostor = new ServerHandshake(nacl, generateIdentity());
