@@ -35,14 +35,14 @@ const buildStatus = (report: ReportJson, hardwareClass: string) => report.rows.f
 test('the operator enrols an agent of its own into the embargo\'s group: a non-interactive submit leaves it out and names the command; once approved it is sealed to', { timeout: HOSTILE_TEST_TIMEOUT_MS }, async (t) => {
   const lab = await startHostileLab(t);
   const { mia, lab1 } = await honestStart(lab);
-  lab1.start();
+  await lab1.start();
   const first = await mia.submit();
   assert.equal(first.code, 0, first.stderr);
   assert.deepEqual(jobsOf(lab, first.bundleId!), ['lab-1']);
 
   // The operator mints a tester token for itself in @lab and runs the agent.
   const own = await lab.agent('ops-box');
-  own.start();
+  await own.start();
   await ok(['watch', first.bundleId!, '--home', mia.home]);
 
   const second = await mia.submit();
@@ -148,8 +148,8 @@ test('the operator swaps one approved agent\'s stanza for another\'s and strips 
     update.run(Buffer.from(lab2Stanza), bundleId, id('lab-1'));
     update.run(Buffer.alloc(0), bundleId, id('lab-2'));
   });
-  lab1.start();
-  lab2.start();
+  await lab1.start();
+  await lab2.start();
   await ok(['watch', bundleId, '--home', mia.home]);
 
   const shown = await report(mia, bundleId);

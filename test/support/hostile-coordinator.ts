@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { assertAuditIntact } from '../../coordinator/admin/audit.js';
 import { createDemoRepository, DEMO_SERIES_DIR, readSeriesBase } from '../../maintainer/demo/project.js';
-import { fingerprint, type Identity } from '../../shared/identity.js';
+import { fingerprint, readIdentity, type Identity } from '../../shared/identity.js';
 import { killHard, runCli, startAgent, writeAgentConfig, type AgentSetup } from './agent-process.js';
 import { tempDir } from './bundle-fixture.js';
 import { startCoordinatorProcess, type CoordinatorProcess } from './coordinator-process.js';
@@ -41,7 +41,7 @@ export interface LabAgent {
   setup: AgentSetup;
   /** As `agent enroll` printed it: what the tester sends the maintainer outside Darkroom. */
   fingerprint: string;
-  start(): ChildProcess;
+  start(): Promise<ChildProcess>;
 }
 
 export interface Maintainer {
@@ -75,18 +75,22 @@ export async function startHostileLab(t: TestContext): Promise<HostileLab> {
   t.after(async () => {
     for (const child of children) await killHard(child);
   });
+  // The lab's testers pin the first maintainer enrolled (mia, the honest one) when they start.
+  const pinned: string[] = [];
   const token = async (role: 'tester' | 'maintainer', name: string, groups: string) => (await ok(['coordinator', 'token', '--data', data, '--role', role, '--name', name, '--groups', groups, '--contact', `${name} <${name}@example.org>`])).trim();
   return {
     coordinator, dir, token,
     agent: async (name, options = {}) => {
       const repo = await createDemoRepository(join(dir, name, 'ringbuf'));
-      const setup = await writeAgentConfig(join(dir, name), { url: coordinator.coordinator.url, fingerprint: coordinator.coordinator.fingerprint, name, tree: repo.dir, hardwareClass: options.hardwareClass ?? `x86_64/Test/${name}` });
+      const configOf = () => ({ url: coordinator.coordinator.url, fingerprint: coordinator.coordinator.fingerprint, trust: pinned.slice(0, 1), name, tree: repo.dir, hardwareClass: options.hardwareClass ?? `x86_64/Test/${name}` });
+      const setup = await writeAgentConfig(join(dir, name), configOf());
       const enrolled = await ok(['agent', 'enroll', '--config', setup.config, '--token', await token('tester', name, options.groups ?? TESTERS_GROUP)]);
       const printed = FINGERPRINT.exec(enrolled)?.[1];
       assert.ok(printed, `agent enroll printed no fingerprint: ${enrolled}`);
       return {
         name, setup, fingerprint: printed,
-        start: () => {
+        start: async () => {
+          await writeAgentConfig(join(dir, name), configOf());
           const child = startAgent(setup, { logLevel: 'info' });
           children.push(child);
           return child;
@@ -96,6 +100,7 @@ export async function startHostileLab(t: TestContext): Promise<HostileLab> {
     maintainer: async (name, groups = '') => {
       const home = join(dir, `home-${name}`);
       await ok(['enroll', '--home', home, '--coordinator', coordinator.coordinator.url, '--fingerprint', coordinator.coordinator.fingerprint, '--token', await token('maintainer', name, groups)]);
+      pinned.push(fingerprint(await readIdentity(home)));
       const run = (args: string[]) => runCli([...args, '--home', home]);
       return {
         name, home, run,

@@ -48,15 +48,15 @@ export async function startResultLab(t: TestContext, options: { agents: readonly
   t.after(async () => {
     for (const child of children) await killHard(child);
   });
+  const home = new MaintainerHome(join(dir, 'alice'));
+  await enrolMaintainer(home, { coordinator: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, token: issueToken(lab, 'maintainer', 'alice'), logger: silentLogger });
   for (const agent of options.agents) {
     const repo = await createDemoRepository(join(dir, agent.name, 'ringbuf'));
-    const setup = await writeAgentConfig(join(dir, agent.name), { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, name: agent.name, tree: repo.dir, hardwareClass: agent.hardwareClass, failingUnit: agent.failingUnit ?? false });
+    const setup = await writeAgentConfig(join(dir, agent.name), { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, trust: [await home.identity()], name: agent.name, tree: repo.dir, hardwareClass: agent.hardwareClass, failingUnit: agent.failingUnit ?? false });
     const enrolled = await runCli(['agent', 'enroll', '--config', setup.config, '--token', issueToken(lab, 'agent', agent.name, ['lab']), '--contact', contactOf(agent.name)]);
     if (enrolled.code !== 0) throw new Error(`agent enroll failed: ${enrolled.stderr}`);
     children.push(startAgent(setup));
   }
-  const home = new MaintainerHome(join(dir, 'alice'));
-  await enrolMaintainer(home, { coordinator: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, token: issueToken(lab, 'maintainer', 'alice'), logger: silentLogger });
   lab.admin((store) => {
     const now = Date.now();
     store.write(() => store.embargoes.create({ name: RESULT_LAB_EMBARGO, testers: '@lab', maintainers: 'alice', until: new Date(now + 86_400_000).toISOString() }, { actor: 'admin:test', now }));
