@@ -99,7 +99,7 @@ export async function jobLab(t: { after: (fn: () => Promise<void>) => void }, tr
   const stateDir = join(dir, 'state');
   const config: AgentConfig = {
     file: join(dir, 'agent.yaml'), coordinator: { url: 'ws://127.0.0.1:1', fingerprint: 'DR1:AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA' }, stateDir,
-    hardwareClass: 'auto', workspace: { root: join(stateDir, 'workspace'), memoryBacked: false }, concurrency: 1,
+    hardwareClass: 'auto', workspace: { root: join(stateDir, 'workspace'), memoryBacked: false }, concurrency: 1, sandbox: 'bubblewrap',
     trees: [{ name: TREE, path: repo, configDir: repo, build: BUILD, reuseBuildDir: false, boot: { method: 'none' }, workloads: [TAP_WORKLOAD], ...tree }],
   };
   const workspaces = new Workspaces(config.workspace.root);
