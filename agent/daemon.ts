@@ -16,6 +16,7 @@ import { JobProcesses } from './job-processes.js';
 import { JobRunner } from './job-runner.js';
 import { JobStates } from './job-state.js';
 import { Outbox } from './outbox.js';
+import { probeSandbox, SandboxError, UNSAFE_NO_SANDBOX } from './sandbox/probe.js';
 import { runSession } from './session.js';
 import { Workspaces } from './workspace.js';
 
@@ -33,8 +34,23 @@ export interface DaemonOptions {
   backoff?: Backoff;
 }
 
+/**
+ * Refuses to start when the sandbox is asked for and cannot work here, rather than running jobs
+ * without it; says loudly at every start that `sandbox: none` runs them uncontained.
+ */
+async function requireSandbox(config: AgentConfig, logger: Logger): Promise<string> {
+  if (config.sandbox === 'none') {
+    logger.warn({ sandbox: 'none' }, UNSAFE_NO_SANDBOX);
+    return 'none';
+  }
+  const probe = await probeSandbox();
+  if (!probe.ok) throw new SandboxError('SANDBOX_UNAVAILABLE', `${probe.problem}; the agent does not run jobs without the sandbox it was configured with (darkroom agent check --config ${config.file})`);
+  return config.sandbox;
+}
+
 export async function runDaemon(config: AgentConfig, options: DaemonOptions): Promise<void> {
   const { logger, signal } = options;
+  const sandbox = await requireSandbox(config, logger);
   const identity = await readIdentity(config.stateDir);
   const enrolment = await readEnrolment(config.stateDir);
   if (enrolment.coordinatorFingerprint !== config.coordinator.fingerprint) {
@@ -50,7 +66,7 @@ export async function runDaemon(config: AgentConfig, options: DaemonOptions): Pr
     states: new JobStates(config.stateDir), processes: new JobProcesses(config.stateDir), link, logger, concurrency: config.concurrency,
   });
   await runner.recover();
-  logger.info({ name: enrolment.name, fingerprint: fingerprint(identity), hardwareClass: declaration.hardwareClass, trees: config.trees.map((t) => t.name) }, 'agent started');
+  logger.info({ name: enrolment.name, fingerprint: fingerprint(identity), hardwareClass: declaration.hardwareClass, trees: config.trees.map((t) => t.name), sandbox }, 'agent started');
   const session = (channel: Channel, welcome: darkroom.v1.Welcome) => {
     link.attach(channel);
     return runSession({ channel, welcome, declaration, outbox, jobs: runner, logger });

@@ -1,13 +1,23 @@
 // Whether the sandbox works on this machine: bwrap is there and can make its namespaces. Run by
 // `agent check` and before `agent run` starts; a failure says why and what the tester can do.
+// Uses node:child_process, not execa: the daemon runs it at start-up, before any job machinery loads.
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { execa } from 'execa';
+import { DarkroomError } from '../../shared/errors.js';
 import { BWRAP, bwrapArgs } from './policy.js';
 
 /** How long the trial sandbox may take to start and end. */
 export const PROBE_TIMEOUT_MS = 10_000;
 
 export type SandboxProbe = { ok: true; summary: string } | { ok: false; problem: string };
+
+export type SandboxErrorCode = 'SANDBOX_UNAVAILABLE';
+
+/** The sandbox was asked for and cannot work here: the agent does not start without it. */
+export class SandboxError extends DarkroomError<SandboxErrorCode> {}
+
+/** What `agent check` and the start-up log say of `sandbox: none`. */
+export const UNSAFE_NO_SANDBOX = 'sandbox: none is UNSAFE: the code under test runs as the agent\'s own user and can read its keys, its outbox and other jobs, and reach the network; remove the line to run every command in the sandbox';
 
 /** What the probe saw, for `diagnose`. */
 export interface ProbeFacts {
@@ -40,18 +50,31 @@ export function diagnose(facts: ProbeFacts): SandboxProbe {
 
 const sysctl = (name: string) => readFile(`/proc/sys/${name}`, 'utf8').then((text) => text.trim(), () => undefined);
 
+interface Ran {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: readonly string[], timeout: number): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile(BWRAP, args, { timeout, killSignal: 'SIGKILL', env: { PATH: process.env.PATH ?? '' } }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : undefined) : 0;
+      resolve({ exitCode: code, stdout: String(stdout), stderr: String(stderr) || (error && code === undefined ? error.message : '') });
+    });
+  });
+}
+
 /** Starts one trial sandbox with the same options a job's commands get, and says what it found. */
 export async function probeSandbox(options: { timeoutMs?: number } = {}): Promise<SandboxProbe> {
   const timeout = options.timeoutMs ?? PROBE_TIMEOUT_MS;
-  const version = await execa(BWRAP, ['--version'], { reject: false, timeout, stdin: 'ignore' });
+  const version = await run(['--version'], timeout);
   const policy = { readable: [], hidden: [], writable: [], ownReadable: [], network: false, env: {} };
-  const trial = version.exitCode === 0
-    ? await execa(BWRAP, [...bwrapArgs(policy, { cwd: '/' }), 'true'], { reject: false, timeout, stdin: 'ignore', env: {}, extendEnv: false })
-    : undefined;
+  const trial = version.exitCode === 0 ? await run([...bwrapArgs(policy, { cwd: '/' }), 'true'], timeout) : undefined;
   return diagnose({
-    ...(version.exitCode === 0 ? { version: String(version.stdout).trim() } : {}),
+    ...(version.exitCode === 0 ? { version: version.stdout.trim() } : {}),
     ...(trial?.exitCode === undefined ? {} : { exitCode: trial.exitCode }),
-    stderr: String(trial?.stderr ?? ''),
+    stderr: trial?.stderr ?? '',
     uid: process.getuid?.() ?? -1,
     sysctl: {
       maxUserNamespaces: await sysctl('user/max_user_namespaces'),
