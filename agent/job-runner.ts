@@ -146,13 +146,33 @@ export class JobRunner implements JobHost {
         if (end === 'result') this.#finished.add(key);
         return end;
       },
-      (error: unknown) => {
+      async (error: unknown) => {
         this.#env.logger.error({ jobId: offer.jobId, err: messageOf(error) }, 'job failed inside the agent; the coordinator will see its lease expire');
-        const { workspaces, processes } = this.#env;
-        return Promise.all([workspaces.wipe(offer.jobId), processes.remove(offer.jobId)]).then(() => 'failed' as const, () => 'failed' as const);
+        await this.#wipeFailed(offer);
+        return 'failed' as const;
       },
     ).finally(() => this.#running.delete(key));
     this.#running.set(key, entry);
+  }
+
+  /**
+   * After a job threw (sealing its logs failed, the outbox write hit a full disk): everything it may
+   * have left is removed, whatever the job's own wipe managed. The clone goes whole (the next job
+   * clones the tester's tree again), so no patched commit or reflog entry survives, and the build
+   * directory is cleaned as at a normal end. Each step is tried even when another fails.
+   */
+  async #wipeFailed(offer: darkroom.v1.JobOffer): Promise<void> {
+    const { workspaces, processes, states, config, logger } = this.#env;
+    const tree = config.trees.find((candidate) => candidate.name === offer.tree);
+    const steps = [
+      () => workspaces.wipe(offer.jobId),
+      ...(tree ? [() => workspaces.wipeClone(tree.name), () => cleanBuildDir(workspaces.buildDir(tree.name), tree.reuseBuildDir)] : []),
+      () => states.remove(offer.jobId),
+      () => processes.remove(offer.jobId),
+    ];
+    for (const step of steps) {
+      await step().catch((error: unknown) => logger.error({ jobId: offer.jobId, err: messageOf(error) }, 'could not wipe what a failed job left; it is wiped again at the next start'));
+    }
   }
 
   cancel(jobId: string, reason: string): void {

@@ -250,16 +250,21 @@ export class Job {
     return [stage(APPLY, 'ERROR', 0, reason), stage(BUILD, 'SKIP', 0, skipped), stage(BOOT, 'SKIP', 0, skipped), ...this.#workloadSkips(this.offer.workloads, skipped)];
   }
 
+  /** Signs the result and makes it durable, then wipes; the wipe happens even when signing or the outbox write throws. */
   async #finish(stages: StageInit[], admitted: Admitted | null, workspace: JobWorkspace): Promise<JobEnd> {
     const env = this.#env;
     const header = admitted?.parsed.header;
-    const signed = await buildSignedResult({
-      offer: this.offer, agentName: env.agentName, identity: env.identity, hardwareClass: env.hardwareClass, profile: env.profile,
-      stages, startedAtMs: this.#startedAtMs, finishedAtMs: Date.now(),
-      ...(header ? { logs: { embargo: header.embargo, recipients: header.logRecipients.map((r) => ({ name: r.name!, boxKey: r.boxKey! })), files: await collectStageLogs(workspace.logsDir) } } : {}),
-    });
-    await env.outbox.put({ jobId: this.offer.jobId, attempt: this.offer.attempt, bytes: signed.bytes });
-    await this.#wipe(admitted?.plan.base);
+    let signed: Awaited<ReturnType<typeof buildSignedResult>>;
+    try {
+      signed = await buildSignedResult({
+        offer: this.offer, agentName: env.agentName, identity: env.identity, hardwareClass: env.hardwareClass, profile: env.profile,
+        stages, startedAtMs: this.#startedAtMs, finishedAtMs: Date.now(),
+        ...(header ? { logs: { embargo: header.embargo, recipients: header.logRecipients.map((r) => ({ name: r.name!, boxKey: r.boxKey! })), files: await collectStageLogs(workspace.logsDir) } } : {}),
+      });
+      await env.outbox.put({ jobId: this.offer.jobId, attempt: this.offer.attempt, bytes: signed.bytes });
+    } finally {
+      await this.#wipe(admitted?.plan.base);
+    }
     const sent = env.link.send({ resultSubmit: { signed: darkroom.v1.SignedResult.decode(signed.bytes) } });
     this.#logger.info({ status: darkroom.v1.Status[signed.result.status], resultId: signed.resultId, sent }, 'job finished; result in the outbox');
     return 'result';

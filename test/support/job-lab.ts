@@ -85,7 +85,8 @@ export interface JobLab {
   workspaces: Workspaces;
   outbox: Outbox;
   coordinator: FakeCoordinator;
-  runner: (concurrency?: number) => JobRunner;
+  /** A runner on the lab's agent; `outbox` in place of the lab's own. */
+  runner: (concurrency?: number, outbox?: Outbox) => JobRunner;
   /** Seals `edits` as a series signed by `signer` and returns the offer the coordinator would send. */
   offer: (jobId: string, options?: { edits?: readonly Edit[]; signer?: Identity }) => Promise<darkroom.v1.JobOffer>;
 }
@@ -108,9 +109,9 @@ export async function jobLab(t: { after: (fn: () => Promise<void>) => void }, tr
   let made = 0;
   return {
     dir, repo, base, maintainer, stranger, agent, config, workspaces, outbox, coordinator,
-    runner: (concurrency = 1) => new JobRunner({
+    runner: (concurrency = 1, ownOutbox = outbox) => new JobRunner({
       config, identity: agent, agentName: AGENT_NAME, profile: { arch: 'x86_64', cpuBrand: 'Test CPU', cpuCores: 2 }, hardwareClass: 'x86_64/Test/CPU',
-      workspaces, outbox, states: new JobStates(stateDir), processes: new JobProcesses(stateDir), link: new ChannelLink(), logger: silentLogger, concurrency,
+      workspaces, outbox: ownOutbox, states: new JobStates(stateDir), processes: new JobProcesses(stateDir), link: new ChannelLink(), logger: silentLogger, concurrency,
     }),
     offer: async (jobId, options = {}) => {
       const patches = await makeSeries(repo, base, options.edits ?? GOOD_SERIES, join(dir, `series-${++made}`));
