@@ -4,6 +4,7 @@
 // job, so an agent that waits for work stays small.
 import type { darkroom } from '../proto/darkroom.js';
 import { messageOf } from '../shared/errors.js';
+import { jobIdProblem } from '../shared/peer-names.js';
 import type { Channel } from '../transport/channel.js';
 import { treeSettings } from './config/trees.js';
 import { killLeftovers } from './process/leftovers.js';
@@ -111,6 +112,8 @@ export class JobRunner implements JobHost {
 
   #refusal(offer: darkroom.v1.JobOffer): string | null {
     if (this.#stopping) return 'the agent is stopping';
+    const unsafe = jobIdProblem(offer.jobId);
+    if (unsafe) return unsafe;
     if (!this.#env.config.trees.some((tree) => tree.name === offer.tree)) return `tree ${offer.tree} is not declared by this agent`;
     const offers = [...this.#running.values()].map((entry) => entry.offer);
     if (offers.some((running) => running.jobId === offer.jobId)) return `attempt ${offer.attempt} offered while another attempt of job ${offer.jobId} still runs`;
