@@ -1,7 +1,8 @@
-// One maintainer connection: recipient lists, uploads, rewrap, status, reports, logs, results and
-// subscriptions, each checked against the embargoes this party maintains; every refusal logged.
-import { webhookProblem } from './webhook-target.js';
+// One maintainer connection: recipient lists, uploads, rewrap, status, reports, logs, results,
+// embargo listings and subscriptions, each checked against the embargoes this party maintains;
+// every refusal logged.
 import { darkroom } from '../../proto/darkroom.js';
+import { webhookProblem } from './webhook-target.js';
 import { nacl } from '../../shared/crypto/index.js';
 import { BundleError } from '../../shared/bundle/index.js';
 import { messageOf } from '../../shared/errors.js';
@@ -17,6 +18,7 @@ import { checkName } from '../store/names.js';
 import type { Party } from '../store/parties.js';
 import { barVerdictJson } from './bar-judge.js';
 import type { Hub } from './hub.js';
+import { embargoListOf } from './maintainer-embargoes.js';
 import { packWithin, recipientOf } from './maintainer-pack.js';
 import { activeEmbargoOf, beginUpload, rewrapBundle, uploadChunk, type IntakeContext } from './maintainer-upload.js';
 import { bundleComplete, jobOutcome, jobView, latestResults, type JobRecord } from './maintainer-views.js';
@@ -124,6 +126,8 @@ class MaintainerSession {
         return { logs: this.#logs(envelope.logsRequest as darkroom.v1.LogsRequest) };
       case 'resultsRequest':
         return { results: this.#results(envelope.resultsRequest!.bundleId ?? '') };
+      case 'embargoListRequest':
+        return { embargoList: embargoListOf(this.#hub.store, this.#party(), { now: Date.now() }) };
       case 'subscribe':
         return { subscribed: this.#subscribe(envelope.subscribe as darkroom.v1.Subscribe) };
       default:
