@@ -9,6 +9,7 @@ import { AUTO_HARDWARE_CLASS, checkMemoryBacked, type AgentConfig } from './conf
 import { gatherHardwareProfile, resolveHardwareClass, type HardwareProfile } from './hardware/index.js';
 import { checkTree } from './pipeline/git-tree.js';
 import { noTrustedMaintainers } from './trusted-signer.js';
+import { probeSandbox, UNSAFE_NO_SANDBOX } from './sandbox/probe.js';
 
 export interface TreeCheck {
   name: string;
@@ -27,8 +28,12 @@ export interface AgentCheck {
   /** How the state directory and workspace stand, for people. */
   stateDir: string;
   workspace: string;
+  /** How the sandbox stands: works (and how), does not, or is turned off. */
+  sandbox: string;
   /** One sentence per thing to fix; empty when the agent is ready. */
   problems: string[];
+  /** Settings the agent runs with but that weaken it (sandbox: none). */
+  warnings: string[];
 }
 
 type DirCheck = { ok: true; summary: string } | { ok: false; problem: string };
@@ -78,6 +83,15 @@ export async function checkAgent(config: AgentConfig, options: { logger?: Logger
     workspace = memory.ok ? `memory-backed (${memory.fs})` : 'unusable';
     if (!memory.ok) problems.push(`Workspace ${config.workspace.root} is unusable: ${memory.problem}`);
   }
+  const warnings: string[] = [];
+  let sandbox = 'none: UNSAFE, the code under test is not contained';
+  if (config.sandbox === 'none') {
+    warnings.push(UNSAFE_NO_SANDBOX);
+  } else {
+    const probe = await probeSandbox();
+    sandbox = probe.ok ? `bubblewrap: ${probe.summary}` : 'bubblewrap: DOES NOT WORK here';
+    if (!probe.ok) problems.push(probe.problem);
+  }
   return {
     profile,
     hardwareClass: resolveHardwareClass(config.hardwareClass, profile),
@@ -85,6 +99,8 @@ export async function checkAgent(config: AgentConfig, options: { logger?: Logger
     trees,
     stateDir: state.ok ? state.summary : 'unusable',
     workspace,
+    sandbox,
     problems,
+    warnings,
   };
 }

@@ -17,6 +17,7 @@ import { JobProcesses } from './job-processes.js';
 import { JobRunner } from './job-runner.js';
 import { JobStates } from './job-state.js';
 import { Outbox } from './outbox.js';
+import { probeSandbox, SandboxError, UNSAFE_NO_SANDBOX } from './sandbox/probe.js';
 import { runSession } from './session.js';
 import { noTrustedMaintainers } from './trusted-signer.js';
 import { Workspaces } from './workspace.js';
@@ -35,10 +36,25 @@ export interface DaemonOptions {
   backoff?: Backoff;
 }
 
-/** Refuses to start an agent that trusts no maintainer: it could run nothing, and says so. */
+/**
+ * Refuses to start when the sandbox is asked for and cannot work here, rather than running jobs
+ * without it; says loudly at every start that `sandbox: none` runs them uncontained.
+ */
+async function requireSandbox(config: AgentConfig, logger: Logger): Promise<string> {
+  if (config.sandbox === 'none') {
+    logger.warn({ sandbox: 'none' }, UNSAFE_NO_SANDBOX);
+    return 'none';
+  }
+  const probe = await probeSandbox();
+  if (!probe.ok) throw new SandboxError('SANDBOX_UNAVAILABLE', `${probe.problem}; the agent does not run jobs without the sandbox it was configured with (darkroom agent check --config ${config.file})`);
+  return config.sandbox;
+}
+
+/** Refuses to start an agent that trusts no maintainer (it could run nothing) or whose sandbox cannot work. */
 export async function runDaemon(config: AgentConfig, options: DaemonOptions): Promise<void> {
   const { logger, signal } = options;
   if (config.trustedMaintainers.length === 0) throw new ConfigError('NO_TRUSTED_MAINTAINERS', noTrustedMaintainers(config.file));
+  const sandbox = await requireSandbox(config, logger);
   const identity = await readIdentity(config.stateDir);
   const enrolment = await readEnrolment(config.stateDir);
   if (enrolment.coordinatorFingerprint !== config.coordinator.fingerprint) {
@@ -54,7 +70,7 @@ export async function runDaemon(config: AgentConfig, options: DaemonOptions): Pr
     states: new JobStates(config.stateDir), processes: new JobProcesses(config.stateDir), link, logger, concurrency: config.concurrency,
   });
   await runner.recover();
-  logger.info({ name: enrolment.name, fingerprint: fingerprint(identity), hardwareClass: declaration.hardwareClass, trees: config.trees.map((t) => t.name), trustedMaintainers: config.trustedMaintainers }, 'agent started');
+  logger.info({ name: enrolment.name, fingerprint: fingerprint(identity), hardwareClass: declaration.hardwareClass, trees: config.trees.map((t) => t.name), trustedMaintainers: config.trustedMaintainers, sandbox }, 'agent started');
   const session = (channel: Channel, welcome: darkroom.v1.Welcome) => {
     link.attach(channel);
     return runSession({ channel, welcome, declaration, outbox, jobs: runner, logger });

@@ -4,6 +4,7 @@
 // job, so an agent that waits for work stays small.
 import type { darkroom } from '../proto/darkroom.js';
 import { messageOf } from '../shared/errors.js';
+import { jobIdProblem } from '../shared/peer-names.js';
 import type { Channel } from '../transport/channel.js';
 import { treeSettings } from './config/trees.js';
 import { killLeftovers } from './process/leftovers.js';
@@ -111,6 +112,8 @@ export class JobRunner implements JobHost {
 
   #refusal(offer: darkroom.v1.JobOffer): string | null {
     if (this.#stopping) return 'the agent is stopping';
+    const unsafe = jobIdProblem(offer.jobId);
+    if (unsafe) return unsafe;
     if (!this.#env.config.trees.some((tree) => tree.name === offer.tree)) return `tree ${offer.tree} is not declared by this agent`;
     const offers = [...this.#running.values()].map((entry) => entry.offer);
     if (offers.some((running) => running.jobId === offer.jobId)) return `attempt ${offer.attempt} offered while another attempt of job ${offer.jobId} still runs`;
@@ -146,13 +149,33 @@ export class JobRunner implements JobHost {
         if (end === 'result') this.#finished.add(key);
         return end;
       },
-      (error: unknown) => {
+      async (error: unknown) => {
         this.#env.logger.error({ jobId: offer.jobId, err: messageOf(error) }, 'job failed inside the agent; the coordinator will see its lease expire');
-        const { workspaces, processes } = this.#env;
-        return Promise.all([workspaces.wipe(offer.jobId), processes.remove(offer.jobId)]).then(() => 'failed' as const, () => 'failed' as const);
+        await this.#wipeFailed(offer);
+        return 'failed' as const;
       },
     ).finally(() => this.#running.delete(key));
     this.#running.set(key, entry);
+  }
+
+  /**
+   * After a job threw (sealing its logs failed, the outbox write hit a full disk): everything it may
+   * have left is removed, whatever the job's own wipe managed. The clone goes whole (the next job
+   * clones the tester's tree again), so no patched commit or reflog entry survives, and the build
+   * directory is cleaned as at a normal end. Each step is tried even when another fails.
+   */
+  async #wipeFailed(offer: darkroom.v1.JobOffer): Promise<void> {
+    const { workspaces, processes, states, config, logger } = this.#env;
+    const tree = config.trees.find((candidate) => candidate.name === offer.tree);
+    const steps = [
+      () => workspaces.wipe(offer.jobId),
+      ...(tree ? [() => workspaces.wipeClone(tree.name), () => cleanBuildDir(workspaces.buildDir(tree.name), tree.reuseBuildDir)] : []),
+      () => states.remove(offer.jobId),
+      () => processes.remove(offer.jobId),
+    ];
+    for (const step of steps) {
+      await step().catch((error: unknown) => logger.error({ jobId: offer.jobId, err: messageOf(error) }, 'could not wipe what a failed job left; it is wiped again at the next start'));
+    }
   }
 
   cancel(jobId: string, reason: string): void {

@@ -30,6 +30,7 @@ import { resumePipeline, runPipeline, type JobPlan, type PipelineContext } from 
 import { APPLY, BOOT, BUILD, stage, workloadStage, type StageInit } from './pipeline/stages.js';
 import { runCommand, type RunTracker } from './process/index.js';
 import { judgeSigner } from './trusted-signer.js';
+import { JobSandbox } from './sandbox/index.js';
 import type { JobWorkspace, Workspaces } from './workspace.js';
 
 /** Tries at pulling a payload (each resumes where the last stopped) before the job is an ERROR. */
@@ -96,6 +97,8 @@ export class Job {
   readonly #logger: Logger;
   #startedAtMs = Date.now();
   #tracker: RunTracker | undefined;
+  /** Where every command of this job runs; undefined with `sandbox: none`. */
+  #sandbox: JobSandbox | undefined;
 
   /** Throws ConfigError TREE_UNKNOWN when the offer's tree is not declared. */
   constructor(offer: darkroom.v1.JobOffer, env: JobEnvironment) {
@@ -118,6 +121,7 @@ export class Job {
 
   async run(): Promise<JobEnd> {
     const workspace = await this.#env.workspaces.create(this.offer.jobId);
+    this.#sandbox = this.#makeSandbox(workspace);
     this.#tracker = await this.#env.processes.begin(this.offer.jobId, this.tree.name);
     let admitted: Admitted;
     try {
@@ -150,6 +154,7 @@ export class Job {
     const boot = this.tree.boot;
     const present = existsSync(join(this.#env.workspaces.jobsDir, this.offer.jobId));
     const workspace = await this.#env.workspaces.create(this.offer.jobId);
+    this.#sandbox = this.#makeSandbox(workspace);
     this.#tracker = await this.#env.processes.begin(this.offer.jobId, this.tree.name);
     if (!present || !restartsMachine(boot)) {
       const reason = present ? `the job was resumed but tree ${this.tree.name} no longer boots by reboot or kexec` : 'the job\'s workspace did not survive the restart (a memory-backed workspace is lost on reboot)';
@@ -200,12 +205,23 @@ export class Job {
     }
   }
 
+  /** The job's sandbox: its own workspace, clone and build directory, nothing else of the agent's. */
+  #makeSandbox(workspace: JobWorkspace): JobSandbox | undefined {
+    const { config, workspaces } = this.#env;
+    if (config.sandbox === 'none') return undefined;
+    return new JobSandbox({
+      stateDir: config.stateDir, workspaceRoot: workspaces.root, jobDir: workspace.dir, scratchDir: workspace.scratchDir,
+      cloneDir: workspaces.treeDir(this.tree.name), buildDir: workspaces.buildDir(this.tree.name),
+      treeSource: this.tree.path, configDir: this.tree.configDir, treeNetwork: this.tree.network === true,
+    }, process.env);
+  }
+
   #context(workspace: JobWorkspace, tree: TreeSettings): PipelineContext {
     const { workspaces, link } = this.#env;
     const { jobId, attempt } = this.offer;
     return {
-      tree, workspace, logger: this.#logger, signal: this.#controller.signal, tracker: this.#tracker,
-      gitTree: new GitTree(tree.path, workspaces.treeDir(tree.name)), buildDir: workspaces.buildDir(tree.name),
+      tree, workspace, logger: this.#logger, signal: this.#controller.signal, tracker: this.#tracker, ...(this.#sandbox ? { sandbox: this.#sandbox } : {}),
+      gitTree: new GitTree(tree.path, workspaces.treeDir(tree.name), this.#sandbox), buildDir: workspaces.buildDir(tree.name),
       progress: (name, event, status) => {
         const kind = event === 'started' ? darkroom.v1.StageEvent.STAGE_STARTED : darkroom.v1.StageEvent.STAGE_FINISHED;
         link.send({ progress: { jobId, attempt, stage: name, event: kind, status: status ? statusToProto(status) : 0, atMs: Date.now() } });
@@ -216,7 +232,10 @@ export class Job {
   /** Before a reboot or kexec: what must come back, and the job, on disk. */
   async #persist(plan: JobPlan, completed: StageInit[], ctx: PipelineContext): Promise<void> {
     const boot = ctx.tree.boot as RestartSettings;
-    const run = await runCommand(boot.expected, { cwd: ctx.gitTree.dir, logPath: logPath(ctx, 'expected-kernel'), timeoutMs: boot.timeoutMs, signal: ctx.signal, env: stageEnv(ctx), logger: ctx.logger, tracker: ctx.tracker });
+    const run = await runCommand(boot.expected, {
+      cwd: ctx.gitTree.dir, logPath: logPath(ctx, 'expected-kernel'), timeoutMs: boot.timeoutMs, signal: ctx.signal, env: stageEnv(ctx), logger: ctx.logger, tracker: ctx.tracker,
+      sandbox: ctx.sandbox?.command(),
+    });
     const expectedKernel = run.outputTail.trim().split('\n').at(-1)?.trim() ?? '';
     if (run.exitCode !== 0 || !expectedKernel) throw new Error(`the expected-kernel command printed nothing usable (exit ${run.exitCode}); see the expected-kernel log`);
     await this.#env.states.save({ offer: this.offer, plan, completed, startedAtMs: this.#startedAtMs, expectedKernel });
@@ -234,16 +253,21 @@ export class Job {
     return [stage(APPLY, 'ERROR', 0, reason), stage(BUILD, 'SKIP', 0, skipped), stage(BOOT, 'SKIP', 0, skipped), ...this.#workloadSkips(this.offer.workloads, skipped)];
   }
 
+  /** Signs the result and makes it durable, then wipes; the wipe happens even when signing or the outbox write throws. */
   async #finish(stages: StageInit[], admitted: Admitted | null, workspace: JobWorkspace): Promise<JobEnd> {
     const env = this.#env;
     const header = admitted?.parsed.header;
-    const signed = await buildSignedResult({
-      offer: this.offer, agentName: env.agentName, testerContact: env.testerContact, identity: env.identity, hardwareClass: env.hardwareClass, profile: env.profile,
-      stages, startedAtMs: this.#startedAtMs, finishedAtMs: Date.now(),
-      ...(header ? { logs: { embargo: header.embargo, recipients: header.logRecipients.map((r) => ({ name: r.name!, boxKey: r.boxKey! })), files: await collectStageLogs(workspace.logsDir) } } : {}),
-    });
-    await env.outbox.put({ jobId: this.offer.jobId, attempt: this.offer.attempt, bytes: signed.bytes });
-    await this.#wipe(admitted?.plan.base);
+    let signed: Awaited<ReturnType<typeof buildSignedResult>>;
+    try {
+      signed = await buildSignedResult({
+        offer: this.offer, agentName: env.agentName, testerContact: env.testerContact, identity: env.identity, hardwareClass: env.hardwareClass, profile: env.profile,
+        stages, startedAtMs: this.#startedAtMs, finishedAtMs: Date.now(),
+        ...(header ? { logs: { embargo: header.embargo, recipients: header.logRecipients.map((r) => ({ name: r.name!, boxKey: r.boxKey! })), files: await collectStageLogs(workspace.logsDir) } } : {}),
+      });
+      await env.outbox.put({ jobId: this.offer.jobId, attempt: this.offer.attempt, bytes: signed.bytes });
+    } finally {
+      await this.#wipe(admitted?.plan.base);
+    }
     const sent = env.link.send({ resultSubmit: { signed: darkroom.v1.SignedResult.decode(signed.bytes) } });
     this.#logger.info({ status: darkroom.v1.Status[signed.result.status], resultId: signed.resultId, sent }, 'job finished; result in the outbox');
     return 'result';
@@ -264,7 +288,7 @@ export class Job {
     const { workspaces, states, processes } = this.#env;
     await workspaces.wipe(this.offer.jobId);
     const clone = workspaces.treeDir(this.tree.name);
-    if (base && existsSync(join(clone, '.git'))) await new GitTree(this.tree.path, clone).reset(base);
+    if (base && existsSync(join(clone, '.git'))) await new GitTree(this.tree.path, clone, this.#sandbox).reset(base);
     await cleanBuildDir(workspaces.buildDir(this.tree.name), this.tree.reuseBuildDir);
     await states.remove(this.offer.jobId);
     await processes.remove(this.offer.jobId);

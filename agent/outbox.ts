@@ -3,8 +3,15 @@
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DarkroomError } from '../shared/errors.js';
+import { jobIdProblem } from '../shared/peer-names.js';
 
 const SUFFIX = '.result';
+
+export type OutboxErrorCode = 'UNSAFE_NAME';
+
+/** A job id or attempt that cannot name a file in the outbox (a hostile ResultAck's `../`). */
+export class OutboxError extends DarkroomError<OutboxErrorCode> {}
 
 export interface OutboxEntry {
   jobId: string;
@@ -29,7 +36,10 @@ export class Outbox {
     return new Outbox(dir);
   }
 
+  /** The file of a result; the job id and attempt are checked first, as they may come from the coordinator. */
   #path(jobId: string, attempt: number): string {
+    const problem = jobIdProblem(jobId) ?? (Number.isSafeInteger(attempt) && attempt >= 0 ? null : `Attempt ${String(attempt)} is not a whole number`);
+    if (problem) throw new OutboxError('UNSAFE_NAME', `${problem}: no outbox file is touched`);
     return join(this.#dir, `${jobId}.${attempt}${SUFFIX}`);
   }
 

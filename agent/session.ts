@@ -2,6 +2,7 @@
 // results, accept offers, pass cancels to running jobs, keep leases alive with heartbeats.
 import { darkroom } from '../proto/darkroom.js';
 import type { Logger } from '../shared/log.js';
+import { jobIdProblem } from '../shared/peer-names.js';
 import type { Channel } from '../transport/channel.js';
 import type { Outbox } from './outbox.js';
 
@@ -47,6 +48,11 @@ export async function runSession(options: SessionOptions): Promise<void> {
         return;
       case 'resultAck': {
         const ack = envelope.resultAck!;
+        const problem = jobIdProblem(ack.jobId);
+        if (problem) {
+          logger.warn({ err: problem }, 'coordinator acknowledged a result under an unsafe job id; ignored');
+          return;
+        }
         await outbox.ack(ack.jobId!, ack.attempt!);
         logger.info({ jobId: ack.jobId, attempt: ack.attempt, duplicate: ack.duplicate }, 'result acknowledged');
         return;

@@ -2,6 +2,7 @@
 // memory-backed file system, and which are wiped when a job ends and again on start after a crash.
 import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { jobIdProblem } from '../shared/peer-names.js';
 
 export interface JobWorkspace {
   jobId: string;
@@ -72,6 +73,7 @@ export class Workspaces {
 }
 
 function safeName(jobId: string): string {
-  if (!/^[A-Za-z0-9._-]{1,128}$/.test(jobId) || jobId.startsWith('.')) throw new Error(`Job id '${jobId}' is not a safe directory name`);
+  const problem = jobIdProblem(jobId);
+  if (problem) throw new Error(problem);
   return jobId;
 }

@@ -15,6 +15,7 @@ import { execa } from 'execa';
 import { DEMO_SERIES_DIR } from '../maintainer/demo/project.js';
 import { startAgentLab, type AgentLab, type JobTimeline } from './agent-lab.js';
 import { round } from './measure.js';
+import { DEFAULT_SANDBOX } from '../agent/config/resolve.js';
 import { readUnitEnvironment } from './unit-environment.js';
 
 const BUILD = 'make';
@@ -238,6 +239,7 @@ export async function benchAgent(): Promise<Record<string, unknown>> {
       unit_environment: unitEnv,
       baseline: 'the same steps run directly in the same run: git clone --shared, checkout, git am of each patch, make, the boot command, make check',
       goal: `≤ ${GOAL_RATIO}× or ≤ ${GOAL_OVERHEAD_S} s overhead`,
+      sandbox: `${DEFAULT_SANDBOX} (the agent.yaml default): every command of the agent's jobs runs in it, the direct baseline runs none`,
       ...daemonReport(shipped, ''),
       submitted_to_apply_started_s: round(median(shipped.agent.map((job) => job.applyStartedAt - job.submittedAt)) / 1000, 3),
       last_stage_to_result_stored_s: round(median(shipped.agent.map((job) => job.finishedAt - job.lastStageFinishedAt)) / 1000, 3),

@@ -11,7 +11,7 @@ import { declaredWorkloads } from '../agent/config/trees.js';
 import { runDaemon } from '../agent/daemon.js';
 import { gatherHardwareProfile } from '../agent/hardware/index.js';
 import { createLogger } from '../shared/log.js';
-import { problem, say } from './output.js';
+import { problem, say, warn } from './output.js';
 
 const GIB = 2 ** 30;
 const SHORT_COMMIT = 12;
@@ -103,6 +103,7 @@ async function runCheck(path: string): Promise<number> {
   const { checkAgent } = await import('../agent/check.js');
   const check = await checkAgent(config, { logger: createLogger('agent-check') });
   printCheck(config, check);
+  for (const line of check.warnings) warn(line);
   for (const line of check.problems) problem(line);
   if (check.problems.length > 0) {
     say();
@@ -128,6 +129,7 @@ function printCheck(config: AgentConfig, check: AgentCheck): void {
   for (const pinned of config.trustedMaintainers) say(`  ${pinned}`);
   say(`state dir    ${config.stateDir}: ${check.stateDir}`);
   say(`workspace    ${config.workspace.root}: ${check.workspace}`);
+  say(`sandbox      ${check.sandbox}`);
   say(`hardware     ${profile.arch}, ${profile.cpuBrand || 'unknown CPU'}, ${profile.cpuCores} cores, ${(profile.memoryBytes / GIB).toFixed(1)} GiB, ${machine}, virtualization ${profile.virtualization}`);
   say(`class        ${check.hardwareClass} (${check.declaredClass ? 'declared' : 'derived'})`);
   say(`concurrency  ${config.concurrency}`);

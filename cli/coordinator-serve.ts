@@ -12,6 +12,7 @@ interface ServeOptions {
   listen: string;
   tlsCert?: string;
   tlsKey?: string;
+  allowPrivateWebhooks?: boolean;
 }
 
 /** "HOST:PORT", "[v6]:PORT" or ":PORT". */
@@ -30,10 +31,14 @@ export function registerServeCommand(coordinator: Command): void {
     .option('--listen <host:port>', 'address to listen on', `${DEFAULT_HOST}:${DEFAULT_PORT}`)
     .option('--tls-cert <file>', 'PEM certificate: serve wss:// instead of ws://')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--allow-private-webhooks', 'let maintainers register http:// webhooks and ones on loopback, link-local or private addresses (a lab or test network only)')
     .action(async (options: ServeOptions) => {
       if (Boolean(options.tlsCert) !== Boolean(options.tlsKey)) throw new DarkroomError('TLS_INCOMPLETE', 'Give both --tls-cert and --tls-key, or neither');
       const tls = options.tlsCert && options.tlsKey ? { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) } : undefined;
-      const running = await startCoordinator(resolve(options.data), { ...parseListen(options.listen), tls, logger: createLogger('coordinator') });
+      const running = await startCoordinator(resolve(options.data), {
+        ...parseListen(options.listen), tls, logger: createLogger('coordinator'), allowPrivateWebhooks: options.allowPrivateWebhooks === true,
+      });
+      if (options.allowPrivateWebhooks) hint('--allow-private-webhooks: maintainers may make this coordinator POST to plain http and to its own machine and network');
       say(`Coordinator listening on ${running.url}`);
       say(`Fingerprint: ${running.fingerprint}`);
       hint('logs are JSON on stderr; stop with Ctrl-C');

@@ -12,7 +12,8 @@ import { rewrapBundle } from '../maintainer/rewrap.js';
 import { pairTargets, submitBundle } from '../maintainer/submit.js';
 import { subscribeWebhook } from '../maintainer/subscribe.js';
 import { watchAll, watchBundle } from '../maintainer/watch.js';
-import { hint, say } from './output.js';
+import { printable } from '../shared/peer-names.js';
+import { hint, say, warn } from './output.js';
 import { reportTrust, terminalPrompt } from './trust.js';
 
 interface HomeOption {
@@ -131,7 +132,8 @@ export function registerMaintainerCommands(program: Command): void {
     .option('--stage <name>', 'only this stage (apply, build, boot or a workload)')
     .addOption(homeOption())
     .action(async (bundleId: string, options: HomeOption & { agent?: string; stage?: string }) => {
-      const jobs = await withConnection(options, async (connection, home) => fetchLogs(connection, { bundleId, pins: await home.pins(), ...(options.agent ? { agent: options.agent } : {}) }));
+      const { jobs, unpinned } = await withConnection(options, async (connection, home) => fetchLogs(connection, { bundleId, pins: await home.pins(), ...(options.agent ? { agent: options.agent } : {}) }));
+      for (const agent of unpinned) warn(`logs of agent ${printable(agent)} not opened: you never pinned its key (agents are pinned when you submit to them)`);
       let shown = 0;
       for (const job of jobs) {
         for (const file of job.files.filter((candidate) => !options.stage || matchesStage(candidate.name, options.stage))) {

@@ -1,5 +1,6 @@
 // `darkroom watch`: a bundle's live progress from notifications and status snapshots, and
 // `watch --all`: every notification of the maintainer's embargoes as a line.
+import { printable, stageNameProblem } from '../shared/peer-names.js';
 import { darkroom } from '../proto/darkroom.js';
 import { statusFromProto } from '../shared/status.js';
 import { WireError } from '../shared/wire/errors.js';
@@ -17,10 +18,11 @@ export type StageNotes = Map<string, Map<string, StageView>>;
 
 /** Records one progress notification (pure apart from mutating `notes`). */
 export function noteProgress(notes: StageNotes, notification: darkroom.v1.Notification.$Properties): void {
-  if (notification.kind !== darkroom.v1.NotificationKind.JOB_PROGRESS || !notification.jobId || !notification.stage) return;
+  const stage = notification.stage;
+  if (notification.kind !== darkroom.v1.NotificationKind.JOB_PROGRESS || !notification.jobId || !stage || stageNameProblem(stage) !== null) return;
   const stages = notes.get(notification.jobId) ?? new Map<string, StageView>();
   const finished = notification.stageEvent === darkroom.v1.StageEvent.STAGE_FINISHED;
-  stages.set(notification.stage, { name: notification.stage, running: !finished, ...(finished && notification.status ? { status: notification.status } : {}) });
+  stages.set(stage, { name: stage, running: !finished, ...(finished && notification.status ? { status: notification.status } : {}) });
   notes.set(notification.jobId, stages);
 }
 
@@ -108,7 +110,7 @@ export function formatNotification(notification: darkroom.v1.Notification.$Prope
     ['class', notification.hardwareClass], ['job', notification.jobId], ['stage', notification.stage],
     ['status', notification.status ? statusFromProto(notification.status) : null],
   ];
-  const details = fields.filter(([, value]) => value).map(([key, value]) => `${key}=${value}`).join(' ');
+  const details = fields.filter(([, value]) => value).map(([key, value]) => `${key}=${printable(value!)}`).join(' ');
   return `${at} ${KIND_WORDS[notification.kind ?? 0] ?? `kind ${notification.kind}`}${details ? ` ${details}` : ''}`;
 }
 

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../shared/log.js';
 import type { Status } from '../../shared/status.js';
 import { runCommand, type RunResult, type RunTracker } from '../process/index.js';
+import type { SandboxPolicy } from '../sandbox/index.js';
 import { bootVerdict, readGuestConsole, type GuestConsole, type GuestEnding } from './guest-console.js';
 
 /** How long QEMU keeps running after a panic is seen, so the trace reaches the console log. */
@@ -35,6 +36,8 @@ export interface QemuOptions {
   signal: AbortSignal;
   logger: Logger;
   tracker?: RunTracker;
+  /** QEMU runs the series' kernel: inside the job's sandbox when there is one. */
+  sandbox?: SandboxPolicy;
 }
 
 export interface QemuBoot {
@@ -46,7 +49,7 @@ export interface QemuBoot {
 }
 
 /** No graphics, no restart (the guest's `reboot -f` ends QEMU), the console to a file. */
-export function qemuArgs(options: Omit<QemuOptions, 'signal' | 'logger' | 'timeoutMs' | 'qemuLogPath' | 'nonce' | 'cwd'>): string[] {
+export function qemuArgs(options: Omit<QemuOptions, 'signal' | 'logger' | 'timeoutMs' | 'qemuLogPath' | 'nonce' | 'cwd' | 'sandbox'>): string[] {
   return [
     options.binary, '-nographic', '-no-reboot', '-monitor', 'none',
     '-m', String(options.memoryMb), '-smp', String(options.cpus),
@@ -97,6 +100,7 @@ export async function bootQemu(options: QemuOptions): Promise<QemuBoot> {
   const command = `exec ${qemuArgs(options).map(shellQuote).join(' ')}`;
   const run = await runCommand(command, {
     cwd: options.cwd, logPath: options.qemuLogPath, timeoutMs: options.timeoutMs, logger: options.logger, tracker: options.tracker,
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
     signal: AbortSignal.any([options.signal, stop.signal]),
   });
   finished.abort();

@@ -2,11 +2,12 @@
 // each tree's build/boot/workloads settled, and the checks that span several keys.
 import { isAbsolute, join, resolve } from 'node:path';
 import type { ConfigPath } from '../../shared/yaml-problems.js';
-import type { RawBoot, RawCommandStage, RawConfig, RawTree, RawWorkload } from './schema.js';
+import type { RawBoot, RawCommandStage, RawConfig, RawTree, RawWorkload, SandboxMode } from './schema.js';
 import type { BootSettings, CommandStage, TreeSettings, WorkloadSettings } from '../pipeline/settings.js';
 
 export const AUTO_HARDWARE_CLASS = 'auto';
 export const DEFAULT_CONCURRENCY = 1;
+export const DEFAULT_SANDBOX: SandboxMode = 'bubblewrap';
 export const DEFAULT_BUILD_TIMEOUT_MS = 2 * 3_600_000;
 export const DEFAULT_BOOT_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_WORKLOAD_TIMEOUT_MS = 3_600_000;
@@ -49,6 +50,8 @@ export interface AgentConfig {
   /** Root of the job workspaces; `memoryBacked` when the tester asked for tmpfs/ramfs. */
   workspace: { root: string; memoryBacked: boolean };
   concurrency: number;
+  /** `bubblewrap`: every command of a job runs in the sandbox (agent/sandbox/); `none`: as the agent itself (unsafe). */
+  sandbox: SandboxMode;
   trees: TreeSettings[];
 }
 
@@ -79,6 +82,7 @@ export function resolveConfig(raw: RawConfig, file: string): { config: AgentConf
     hardwareClass: raw.hardware_class ?? AUTO_HARDWARE_CLASS,
     workspace,
     concurrency: raw.concurrency ?? DEFAULT_CONCURRENCY,
+    sandbox: raw.sandbox ?? DEFAULT_SANDBOX,
     trees,
   };
   return { config, problems: dedupe(problems) };
@@ -108,6 +112,7 @@ function resolveTree(name: string, tree: RawTree, context: { raw: RawConfig; dir
     reuseBuildDir: tree.reuse_build_dir ?? raw.reuse_build_dir ?? false,
     boot: bootSettings(bootRaw, dir),
     workloads: workloadsRaw.map((workload) => workloadSettings(workload, dir)),
+    ...(tree.network === undefined ? {} : { network: tree.network }),
   };
 }
 
@@ -192,5 +197,6 @@ function workloadSettings(raw: RawWorkload, dir: string): WorkloadSettings {
     format: raw.format ?? 'exit-code',
     inGuest,
     ...(raw.junit_file === undefined ? {} : { junitFile: raw.junit_file }),
+    ...(raw.network === undefined ? {} : { network: raw.network }),
   };
 }

@@ -12,6 +12,8 @@ export const MAX_QEMU_MEMORY_MB = 1_048_576;
 export const MAX_QEMU_CPUS = 1_024;
 export const WORKLOAD_FORMATS = ['exit-code', 'tap', 'ktap', 'ltp', 'junit'] as const;
 export const BOOT_METHODS = ['none', 'command', 'qemu', 'kexec', 'reboot'] as const;
+/** `bubblewrap` (the default) runs every command of a job in the sandbox; `none` is the unsafe opt-out. */
+export const SANDBOX_MODES = ['bubblewrap', 'none'] as const;
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const CLASS_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+/-]{0,127}$/;
@@ -117,6 +119,7 @@ const workload = object(
     format: z.enum(WORKLOAD_FORMATS, { error: (issue) => `expected one of ${WORKLOAD_FORMATS.join(', ')}, got ${describeValue(issue.input)}` }).optional(),
     junit_file: text('a path').optional(),
     in_guest: z.boolean({ error: expected('true or false') }).optional(),
+    network: z.boolean({ error: expected('true or false') }).optional(),
   },
   'a workload mapping with name, command, timeout and format',
 );
@@ -126,8 +129,11 @@ const workloads = z.array(workload, { error: expected('a list of workloads') });
 const reuseBuildDir = () => z.boolean({ error: expected('true or false') }).optional();
 
 const treeObject = object(
-  { path: text('a path'), build: commandStage.nullable().optional(), reuse_build_dir: reuseBuildDir(), boot: boot.optional(), workloads: workloads.optional() },
-  'a path or a mapping with path, build, reuse_build_dir, boot and workloads',
+  {
+    path: text('a path'), build: commandStage.nullable().optional(), reuse_build_dir: reuseBuildDir(), boot: boot.optional(), workloads: workloads.optional(),
+    network: z.boolean({ error: expected('true or false') }).optional(),
+  },
+  'a path or a mapping with path, build, reuse_build_dir, boot, workloads and network',
 );
 
 /** `NAME: PATH` is short for `NAME: {path: PATH}`. */
@@ -147,6 +153,7 @@ export const rawConfigSchema = object(
       'a mapping with tmpfs',
     ).optional(),
     concurrency: integer(1, MAX_CONCURRENCY).optional(),
+    sandbox: z.enum(SANDBOX_MODES, { error: (issue) => `expected one of ${SANDBOX_MODES.join(', ')}, got ${describeValue(issue.input)}` }).optional(),
     trees: z.record(name(), tree, { error: expected('a mapping of tree names to paths') }),
     build: commandStage.nullable().optional(),
     reuse_build_dir: reuseBuildDir(),
@@ -161,3 +168,4 @@ export type RawBoot = z.output<typeof boot>;
 export type RawWorkload = z.output<typeof workload>;
 export type RawCommandStage = z.output<typeof commandStage>;
 export type RawTree = z.output<typeof treeObject>;
+export type SandboxMode = (typeof SANDBOX_MODES)[number];

@@ -3,6 +3,7 @@
 import { access, constants, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { wrapCommand, type SandboxPolicy } from '../sandbox/index.js';
 import { cpioList } from './cpio-list.js';
 import { InitramfsError } from './errors.js';
 import { initScript } from './init-script.js';
@@ -23,6 +24,8 @@ export interface InitramfsOptions {
   workloads: ReadonlyArray<{ name: string; script: string }>;
   /** Where the init script and the list are written (the job's scratch directory). */
   stagingDir: string;
+  /** gen_init_cpio was built from the series: it runs in the job's sandbox when there is one. */
+  sandbox?: SandboxPolicy;
 }
 
 export interface Initramfs {
@@ -48,7 +51,9 @@ export async function buildInitramfs(outPath: string, options: InitramfsOptions)
   const list = join(options.stagingDir, 'initramfs.list');
   await writeFile(init, initScript(options.workloads.map((workload) => workload.name), nonce), { mode: 0o700 });
   await writeFile(list, cpioList({ busybox: options.busybox, init, workloads: options.workloads }), { mode: 0o600 });
-  const packed = await execa(options.genInitCpio, [list], { stdout: { file: outPath }, stderr: 'pipe', reject: false, timeout: PACK_TIMEOUT_MS });
+  const { file, args } = wrapCommand(options.sandbox, [options.genInitCpio, list], { cwd: options.stagingDir });
+  const env = options.sandbox ? { env: options.sandbox.env, extendEnv: false } : {};
+  const packed = await execa(file, args, { ...env, stdout: { file: outPath }, stderr: 'pipe', reject: false, timeout: PACK_TIMEOUT_MS });
   if (packed.exitCode !== 0) {
     throw new InitramfsError('PACK_FAILED', `gen_init_cpio failed on ${list} (exit ${packed.exitCode ?? packed.signal}): ${String(packed.stderr).trim().slice(-400)}`);
   }

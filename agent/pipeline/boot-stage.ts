@@ -22,6 +22,7 @@ type QemuSettings = Extract<BootSettings, { method: 'qemu' }>;
 export async function commandBoot(settings: Extract<BootSettings, { method: 'command' }>, ctx: PipelineContext): Promise<BootOutcome> {
   const run = await runCommand(settings.command, {
     cwd: ctx.gitTree.dir, logPath: logPath(ctx, BOOT), timeoutMs: settings.timeoutMs, signal: ctx.signal, env: stageEnv(ctx), logger: ctx.logger, tracker: ctx.tracker,
+    sandbox: ctx.sandbox?.command(),
   });
   const verdict = commandVerdict(run, 'FAIL');
   return { stage: stage(BOOT, verdict.status, run.durationMs, verdict.reason) };
@@ -33,17 +34,18 @@ export async function commandBoot(settings: Extract<BootSettings, { method: 'com
  */
 export async function qemuBoot(settings: QemuSettings, workloads: readonly WorkloadSettings[], ctx: PipelineContext): Promise<BootOutcome> {
   const inGuest = workloads.filter((workload) => workload.inGuest);
+  const sandbox = ctx.sandbox?.command({ network: inGuest.some((workload) => workload.network === true) });
   const initramfs = await buildInitramfs(join(ctx.workspace.scratchDir, 'initramfs.cpio'), {
     genInitCpio: resolvePath(ctx, settings.genInitCpio),
     busybox: settings.busybox,
     workloads: inGuest.map((workload) => ({ name: workload.name, script: resolvePath(ctx, workload.command) })),
-    stagingDir: ctx.workspace.scratchDir,
+    stagingDir: ctx.workspace.scratchDir, ...(sandbox ? { sandbox } : {}),
   });
   const boot = await bootQemu({
     binary: settings.binary, kernel: resolvePath(ctx, settings.kernel), initramfs: initramfs.path, memoryMb: settings.memoryMb,
     cpus: settings.cpus, append: settings.append, extraArgs: settings.extraArgs, timeoutMs: settings.timeoutMs,
     consoleLogPath: logPath(ctx, BOOT), qemuLogPath: logPath(ctx, 'qemu'), nonce: initramfs.nonce, cwd: ctx.workspace.scratchDir,
-    signal: ctx.signal, logger: ctx.logger, tracker: ctx.tracker,
+    signal: ctx.signal, logger: ctx.logger, tracker: ctx.tracker, ...(sandbox ? { sandbox } : {}),
   });
   const runs = new Map(boot.console.workloads.map((run) => [run.name, run]));
   return { stage: stage(BOOT, boot.status, boot.durationMs, boot.reason), guest: { runs, unfinishedReason: unfinishedReason(boot.console, boot.ending) } };

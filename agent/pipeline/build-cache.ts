@@ -47,6 +47,7 @@ export async function warmBuildDir(base: string, ctx: PipelineContext): Promise<
   await mkdir(ctx.buildDir, { recursive: true, mode: 0o700 });
   const run = await runCommand(build.command, {
     cwd: ctx.gitTree.dir, logPath: logPath(ctx, WARM_LOG), timeoutMs: build.timeoutMs, signal: ctx.signal, env: stageEnv(ctx), logger: ctx.logger,
+    sandbox: ctx.sandbox?.command(),
   });
   const verdict = commandVerdict(run, 'ERROR');
   if (verdict.status !== 'PASS') {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../shared/log.js';
 import type { Status } from '../../shared/status.js';
 import type { RunTracker } from '../process/index.js';
+import type { JobSandbox } from '../sandbox/index.js';
 import type { JobWorkspace } from '../workspace.js';
 import type { GitTree } from './git-tree.js';
 import type { TreeSettings } from './settings.js';
@@ -18,6 +19,8 @@ export interface PipelineContext {
   progress: (stage: string, event: 'started' | 'finished', status?: Status) => void;
   /** Records every command the stages run, for a later agent to end if this one dies. */
   tracker?: RunTracker;
+  /** The sandbox every command of the job runs in; absent (agent.yaml `sandbox: none`): none. */
+  sandbox?: JobSandbox;
   /**
    * Persists the job before a `reboot` or `kexec` boot leaves this process: the stages done so
    * far, to be given back to resumePipeline on the agent's next start. Absent: those methods ERROR.

@@ -3,17 +3,38 @@
 // series applied with `git am`, and put back to the base afterwards with every patched object gone.
 import { execa } from 'execa';
 import { mkdir, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { DarkroomError } from '../../shared/errors.js';
+import { BWRAP, STATUS_FD, commandRan, wrapCommand, type JobSandbox } from '../sandbox/index.js';
 
-export type GitTreeErrorCode = 'TREE_UNUSABLE' | 'BASE_MISSING' | 'GIT_FAILED';
+export type GitTreeErrorCode = 'TREE_UNUSABLE' | 'BASE_MISSING' | 'GIT_FAILED' | 'SANDBOX_FAILED';
 
 export class GitTreeError extends DarkroomError<GitTreeErrorCode> {}
 
 const IDENTITY = ['-c', 'user.name=Darkroom Agent', '-c', 'user.email=agent@darkroom.invalid', '-c', 'commit.gpgsign=false', '-c', 'core.hooksPath=/dev/null'];
 
-async function git(cwd: string, args: string[], options: { reject?: boolean } = {}) {
-  const result = await execa('git', [...IDENTITY, ...args], { cwd, reject: false, all: true, env: { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
+const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
+
+/** The sandbox of a job's git steps; `inputs` are the job's files a step reads (the patches). */
+export type GitSandbox = Pick<JobSandbox, 'git'>;
+
+interface GitOptions {
+  reject?: boolean;
+  sandbox?: GitSandbox | undefined;
+  inputs?: readonly string[];
+}
+
+/**
+ * Runs git in `cwd`, inside the job's sandbox when there is one: git reads the series (am) and
+ * what the series changed (checkout, clean, gc), so it is held to the same walls as a build.
+ */
+async function git(cwd: string, args: string[], options: GitOptions = {}) {
+  const policy = options.sandbox?.git(options.inputs);
+  const { file, args: argv } = wrapCommand(policy, ['git', ...IDENTITY, ...args], { cwd, statusFd: STATUS_FD });
+  const env = policy ? { env: { ...policy.env, ...GIT_ENV }, extendEnv: false } : { env: GIT_ENV };
+  const result = await execa(file, argv, { cwd, reject: false, all: true, stdio: ['ignore', 'pipe', 'pipe', policy ? 'pipe' : 'ignore'], ...env });
+  if (policy && !commandRan(String(result.stdio[STATUS_FD] ?? ''))) {
+    throw new GitTreeError('SANDBOX_FAILED', `The sandbox of git ${args[0]} could not be set up in ${cwd} (${BWRAP} exit ${result.exitCode}): ${String(result.all ?? '').trim().slice(-400)}: run darkroom agent check`);
+  }
   if (result.exitCode !== 0 && options.reject !== false) {
     throw new GitTreeError('GIT_FAILED', `git ${args.join(' ')} failed in ${cwd} (exit ${result.exitCode}): ${String(result.all ?? '').trim().slice(-800)}`);
   }
@@ -41,10 +62,16 @@ export interface ApplyOutcome {
 export class GitTree {
   readonly source: string;
   readonly dir: string;
+  readonly #sandbox: GitSandbox | undefined;
 
-  constructor(source: string, dir: string) {
+  constructor(source: string, dir: string, sandbox?: GitSandbox) {
     this.source = source;
     this.dir = dir;
+    this.#sandbox = sandbox;
+  }
+
+  #git(args: string[], options: Omit<GitOptions, 'sandbox'> = {}) {
+    return git(this.dir, args, { ...options, sandbox: this.#sandbox });
   }
 
   /** Makes the private clone on first use; later calls fetch what the tester's tree gained since. */
@@ -53,30 +80,30 @@ export class GitTree {
     if (!present) {
       const usable = await checkTree(this.source);
       if (!usable.ok) throw new GitTreeError('TREE_UNUSABLE', `Declared tree is unusable: ${usable.problem}`);
-      await mkdir(dirname(this.dir), { recursive: true, mode: 0o700 });
-      await git(dirname(this.dir), ['clone', '--quiet', '--shared', '--no-checkout', this.source, this.dir]);
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await this.#git(['clone', '--quiet', '--shared', '--no-checkout', this.source, '.']);
       return;
     }
-    await git(this.dir, ['fetch', '--quiet', 'origin', '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*']);
+    await this.#git(['fetch', '--quiet', 'origin', '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*']);
   }
 
   /** The full commit id `base` names in the clone, or null when the clone lacks it. */
   async resolve(base: string): Promise<string | null> {
     await this.ensure();
-    const resolved = await git(this.dir, ['rev-parse', '--verify', '--quiet', `${base}^{commit}`], { reject: false });
+    const resolved = await this.#git(['rev-parse', '--verify', '--quiet', `${base}^{commit}`], { reject: false });
     return resolved.exitCode === 0 ? resolved.stdout.trim() : null;
   }
 
   /** Detaches at `base`; a base the tester's tree lacks is an infrastructure error, not a failure. */
   async checkout(base: string): Promise<string> {
     await this.ensure();
-    const resolved = await git(this.dir, ['rev-parse', '--verify', '--quiet', `${base}^{commit}`], { reject: false });
+    const resolved = await this.#git(['rev-parse', '--verify', '--quiet', `${base}^{commit}`], { reject: false });
     if (resolved.exitCode !== 0) {
       throw new GitTreeError('BASE_MISSING', `Base ${base} is not in the tree at ${this.source}: fetch it there (git fetch) and the job will be retried`);
     }
-    await git(this.dir, ['am', '--abort'], { reject: false });
-    await git(this.dir, ['checkout', '--quiet', '--force', '--detach', resolved.stdout.trim()]);
-    await git(this.dir, ['clean', '-fdxq']);
+    await this.#git(['am', '--abort'], { reject: false });
+    await this.#git(['checkout', '--quiet', '--force', '--detach', resolved.stdout.trim()]);
+    await this.#git(['clean', '-fdxq']);
     return resolved.stdout.trim();
   }
 
@@ -84,10 +111,10 @@ export class GitTree {
   async apply(patches: string[]): Promise<ApplyOutcome> {
     let log = '';
     for (const [index, patch] of patches.entries()) {
-      const result = await git(this.dir, ['am', '--quiet', '--3way', '--keep-cr', patch], { reject: false });
+      const result = await this.#git(['am', '--quiet', '--3way', '--keep-cr', patch], { reject: false, inputs: [patch] });
       log += `$ git am ${patch.split('/').pop()}\n${String(result.all ?? '')}\n`;
       if (result.exitCode !== 0) {
-        await git(this.dir, ['am', '--abort'], { reject: false });
+        await this.#git(['am', '--abort'], { reject: false });
         return { applied: index, failedPatch: index + 1, failedName: patch.split('/').pop() ?? patch, log };
       }
     }
@@ -99,10 +126,10 @@ export class GitTree {
    * content survives in the clone between jobs.
    */
   async reset(base: string): Promise<void> {
-    await git(this.dir, ['am', '--abort'], { reject: false });
-    await git(this.dir, ['checkout', '--quiet', '--force', '--detach', base], { reject: false });
-    await git(this.dir, ['clean', '-fdxq'], { reject: false });
-    await git(this.dir, ['reflog', 'expire', '--expire=now', '--all'], { reject: false });
-    await git(this.dir, ['gc', '--quiet', '--prune=now'], { reject: false });
+    await this.#git(['am', '--abort'], { reject: false });
+    await this.#git(['checkout', '--quiet', '--force', '--detach', base], { reject: false });
+    await this.#git(['clean', '-fdxq'], { reject: false });
+    await this.#git(['reflog', 'expire', '--expire=now', '--all'], { reject: false });
+    await this.#git(['gc', '--quiet', '--prune=now'], { reject: false });
   }
 }

@@ -14,7 +14,9 @@ export function restartsMachine(settings: BootSettings): settings is RestartSett
 }
 
 /**
- * Persists the stages done (ctx.beforeReboot), then runs the restart command. Commands such as
+ * Persists the stages done (ctx.beforeReboot), then runs the restart command. That command is the
+ * tester's own control of the machine (it must reach systemd or kexec), not code of the series:
+ * it runs outside the sandbox. Commands such as
  * `systemctl reboot` return at once and the machine goes down soon after, so the agent waits up
  * to the boot time-out; still running then, the restart did not happen: ERROR, not the code's fault.
  */
@@ -40,6 +42,7 @@ export async function handOver(settings: RestartSettings, completed: StageInit[]
 export async function verifyRestartedKernel(settings: RestartSettings, ctx: PipelineContext): Promise<StageInit> {
   const run = await runCommand(settings.expectKernelCommand, {
     cwd: ctx.workspace.scratchDir, logPath: logPath(ctx, 'kernel-check'), timeoutMs: settings.timeoutMs, signal: ctx.signal, env: stageEnv(ctx), logger: ctx.logger, tracker: ctx.tracker,
+    sandbox: ctx.sandbox?.command(),
   });
   const verdict = commandVerdict(run, 'ERROR');
   if (verdict.status !== 'PASS') return stage(BOOT, 'ERROR', run.durationMs, `the kernel check command failed: ${verdict.reason}`);

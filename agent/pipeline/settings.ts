@@ -20,6 +20,8 @@ export interface WorkloadSettings {
   format: WorkloadFormat;
   inGuest: boolean;
   junitFile?: string;
+  /** The tester opened the network for this workload (in_guest: for the QEMU boot that runs it); absent: loopback only. */
+  network?: boolean;
 }
 
 export interface TreeSettings {
@@ -36,4 +38,6 @@ export interface TreeSettings {
   reuseBuildDir: boolean;
   boot: BootSettings;
   workloads: WorkloadSettings[];
+  /** The tester opened the network for every command of this tree; absent: loopback only. */
+  network?: boolean;
 }

@@ -22,7 +22,7 @@ export async function buildStage(ctx: PipelineContext): Promise<StageInit> {
   await mkdir(ctx.buildDir, { recursive: true, mode: 0o700 });
   const run = await runCommand(ctx.tree.build.command, {
     cwd: ctx.gitTree.dir, logPath: logPath(ctx, BUILD), timeoutMs: ctx.tree.build.timeoutMs, signal: ctx.signal,
-    env: stageEnv(ctx), logger: ctx.logger, tracker: ctx.tracker,
+    env: stageEnv(ctx), logger: ctx.logger, tracker: ctx.tracker, sandbox: ctx.sandbox?.command(),
   });
   const verdict = commandVerdict(run, 'ERROR');
   return stage(BUILD, verdict.status, run.durationMs, verdict.reason);

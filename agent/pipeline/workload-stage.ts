@@ -20,7 +20,7 @@ export async function hostWorkloadStage(workload: WorkloadSettings, ctx: Pipelin
   const name = workloadStage(workload.name);
   const run = await runCommand(workload.command, {
     cwd: ctx.gitTree.dir, logPath: logPath(ctx, name), timeoutMs: workload.timeoutMs, signal: ctx.signal,
-    env: stageEnv(ctx), logger: ctx.logger, tracker: ctx.tracker,
+    env: stageEnv(ctx), logger: ctx.logger, tracker: ctx.tracker, sandbox: ctx.sandbox?.command({ network: workload.network }),
   });
   const verdict = commandVerdict(run, 'FAIL');
   if (verdict.status === 'ERROR' || run.timedOut) return stage(name, verdict.status, run.durationMs, verdict.reason);

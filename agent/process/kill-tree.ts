@@ -22,6 +22,12 @@ const REAP_WAIT_MS = 2_000;
 export interface ProcessTree {
   pid: number;
   marker: string;
+  /**
+   * The leader is a sandbox (bwrap) and its child the init of the sandbox's PID namespace: a
+   * signal to the leader ends the whole sandbox at once (SIGKILL), so SIGTERM goes only to the
+   * command's own processes, which then exit in their grace period and take the sandbox with them.
+   */
+  wrapped?: boolean;
 }
 
 export interface TerminateOptions {
@@ -85,7 +91,7 @@ function merge(a: readonly ProcessEntry[], b: readonly ProcessEntry[]): ProcessE
 }
 
 /**
- * SIGTERM to the group and every member, up to `graceMs` for them to exit, then SIGKILL to the
+ * SIGTERM to the group and every member (in a sandbox: to the command's processes only), up to `graceMs` for them to exit, then SIGKILL to the
  * group and to every member still alive or started meanwhile. Safe to call when the command has
  * already exited: it then sweeps up what the command left running.
  */
@@ -93,8 +99,9 @@ export async function terminateTree(tree: ProcessTree, options: TerminateOptions
   const graceMs = options.graceMs ?? KILL_GRACE_MS;
   const members = await collectTree(tree);
   if (members.length === 0) return { signalled: 0, killed: 0 };
-  trySignal(-tree.pid, 'SIGTERM');
-  await Promise.all(members.map((entry) => signalIfSame(entry, 'SIGTERM')));
+  if (!tree.wrapped) trySignal(-tree.pid, 'SIGTERM');
+  const gentle = tree.wrapped ? members.filter((entry) => entry.pid !== tree.pid && entry.ppid !== tree.pid) : members;
+  await Promise.all(gentle.map((entry) => signalIfSame(entry, 'SIGTERM')));
   const stubborn = merge(await waitForExit(members, graceMs), await collectTree(tree));
   if (stubborn.length === 0) return { signalled: members.length, killed: 0 };
   trySignal(-tree.pid, 'SIGKILL');

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { messageOf } from '../../shared/errors.js';
 import { silentLogger, type Logger } from '../../shared/log.js';
+import { BWRAP, STATUS_FD, bwrapArgs, commandRan, type SandboxPolicy } from '../sandbox/index.js';
 import { LogCapture } from './log-capture.js';
 import { terminateTree } from './kill-tree.js';
 import type { RecordedTree } from './leftovers.js';
@@ -39,8 +40,13 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Aborting it terminates the tree; its reason is reported. */
   signal?: AbortSignal;
-  /** Added to the agent's own environment. */
+  /** Added to the agent's own environment (inside a sandbox: to the policy's environment). */
   env?: Record<string, string>;
+  /**
+   * Runs the command inside bubblewrap with this policy: it then sees only what the policy lets
+   * it see, and none of the agent's environment but the policy's. Absent: as the agent itself.
+   */
+  sandbox?: SandboxPolicy;
   /** SIGTERM-to-SIGKILL grace period (default KILL_GRACE_MS). */
   graceMs?: number;
   keepBytes?: number;
@@ -61,7 +67,7 @@ export interface RunResult {
    * infrastructure fault the caller reports as ERROR rather than a FAIL of the code under test.
    */
   commandNotFound: boolean;
-  /** Set when the command could not be started at all (bad cwd, no bash): also an ERROR. */
+  /** Set when the command could not be started at all (bad cwd, no bash, a sandbox that could not be set up): also an ERROR. */
   spawnError?: string;
   durationMs: number;
   outputTail: string;
@@ -79,7 +85,8 @@ function reasonText(reason: unknown): string {
 }
 
 /**
- * Runs `bash -c command` in its own process group with stdin closed, output to a bounded log.
+ * Runs `bash -c command` in its own process group with stdin closed, output to a bounded log,
+ * inside the sandbox its options name (a sandbox that cannot be set up is a spawnError).
  * On time-out or abort the whole tree gets SIGTERM, then SIGKILL after the grace period. When
  * the command exits on its own, anything it left running in the background is ended the same way.
  * Never throws for the command's sake: every ending is described in the result.
@@ -109,10 +116,8 @@ export async function runCommand(command: string, options: RunOptions): Promise<
     await finished(capture);
     throw error;
   }
-  const subprocess = execa('bash', ['-c', command], {
-    cwd: options.cwd, env: { ...options.env, [RUN_MARKER_ENV]: marker }, detached: true, stdin: 'ignore',
-    all: true, buffer: false, encoding: 'buffer', reject: false,
-  });
+  const subprocess = spawnCommand(command, options, marker);
+  const status = collectStatus(subprocess);
   const pid = subprocess.pid;
   if (pid === undefined) {
     const failure = await subprocess;
@@ -121,7 +126,7 @@ export async function runCommand(command: string, options: RunOptions): Promise<
     return result({ spawnError: failure.shortMessage ?? failure.message });
   }
   subprocess.all!.pipe(capture);
-  const tree = { pid, marker: recorded.marker };
+  const tree = { pid, marker: recorded.marker, wrapped: options.sandbox !== undefined };
   const graceMs = options.graceMs;
 
   const exited = new Promise<Ending>((resolve) => subprocess.once('exit', (code, signal) => resolve({ kind: 'exit', code, signal })));
@@ -151,12 +156,40 @@ export async function runCommand(command: string, options: RunOptions): Promise<
 
   const exitCode = ending.code;
   const cancelled = cancelReason !== undefined;
+  if (options.sandbox && !timedOut && !cancelled && !commandRan(status())) {
+    logger.error({ pid, exitCode }, 'The sandbox could not be set up: the command did not run');
+    return result({ exitCode, signal: ending.signal, spawnError: `the sandbox could not be set up (${BWRAP} exit ${exitCode}; see the log)`, pid });
+  }
   const commandNotFound = !timedOut && !cancelled && (exitCode === SHELL_NOT_FOUND || exitCode === SHELL_NOT_EXECUTABLE);
   return result({ exitCode, signal: ending.signal, timedOut, cancelled, cancelReason, commandNotFound, pid });
 }
 
+type Subprocess = ReturnType<typeof spawnCommand>;
+
+/**
+ * `bash -c command`, in its own process group, stdin closed; inside bubblewrap when the options
+ * carry a policy (its status on a fourth pipe), with the policy's environment and nothing else.
+ */
+function spawnCommand(command: string, options: RunOptions, marker: string) {
+  const sandbox = options.sandbox;
+  const env = { ...sandbox?.env, ...options.env, [RUN_MARKER_ENV]: marker };
+  const [file, args] = sandbox ? [BWRAP, [...bwrapArgs(sandbox, { cwd: options.cwd, statusFd: STATUS_FD }), 'bash', '-c', command]] : ['bash', ['-c', command]];
+  return execa(file, args, {
+    cwd: options.cwd, env, extendEnv: !sandbox, detached: true, stdio: ['ignore', 'pipe', 'pipe', sandbox ? 'pipe' : 'ignore'],
+    all: true, buffer: false, encoding: 'buffer', reject: false,
+  });
+}
+
+/** What bwrap writes to its status pipe, as it arrives (nothing without a sandbox). */
+function collectStatus(subprocess: Subprocess): () => string {
+  let text = '';
+  const pipe = subprocess.stdio[STATUS_FD];
+  pipe?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  return () => text;
+}
+
 /** Waits for the output pipe to close; a process that escaped the kill may hold it, so bounded. */
-async function drain(subprocess: ReturnType<typeof execa>, capture: LogCapture): Promise<void> {
+async function drain(subprocess: Subprocess, capture: LogCapture): Promise<void> {
   const done = finished(capture).then(() => true, () => true);
   if (!(await Promise.race([done, sleep(OUTPUT_DRAIN_MS).then(() => false)]))) {
     subprocess.all!.unpipe(capture);

@@ -5,6 +5,7 @@ import { darkroom } from '../../proto/darkroom.js';
 import { payloadPath } from '../store/bundles.js';
 import { verifySignedResult } from '../../shared/result.js';
 import { WireError } from '../../shared/wire/errors.js';
+import { stageNameProblem } from '../../shared/peer-names.js';
 import type { Channel } from '../../transport/channel.js';
 import type { Envelope } from '../../shared/wire/frame.js';
 import type { Job } from '../store/jobs.js';
@@ -68,6 +69,8 @@ async function serve(hub: Hub, name: string, envelope: Envelope, channel: Channe
       return;
     case 'progress': {
       const p = envelope.progress!;
+      const badStage = stageNameProblem(p.stage);
+      if (badStage) throw new WireError('BAD_REQUEST', `${badStage}: progress of job ${p.jobId} not recorded`);
       const job = await commits.run(() => store.dispatch.progress(agent, { jobId: p.jobId ?? '', attempt: p.attempt ?? 0, stage: p.stage ?? '', now }));
       notifyJob(hub, { job, agent }, { kind: darkroom.v1.NotificationKind.JOB_PROGRESS, stage: p.stage ?? '', stageEvent: p.event ?? 0, status: p.status ?? 0 });
       return;

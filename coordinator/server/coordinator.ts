@@ -41,6 +41,8 @@ export interface CoordinatorOptions {
   limits?: Partial<ListenerLimits>;
   policy?: Partial<JobPolicy>;
   heartbeatIntervalMs?: number;
+  /** The operator allows webhooks on http:// and on loopback, link-local and private addresses. */
+  allowPrivateWebhooks?: boolean;
 }
 
 export interface RunningCoordinator {
@@ -58,7 +60,8 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
   const store = Store.open(dataDir, { policy });
   store.write(() => store.parties.clearConnected());
   const registry = new Registry();
-  const notifier = new Notifier(store, logger);
+  const webhooks = { allowPrivate: options.allowPrivateWebhooks === true };
+  const notifier = new Notifier(store, logger, webhooks);
   const commits = new GroupCommit(store);
   const offers = new OfferScheduler({ store, registry, commits, logger });
   const timings: SessionTimings = { heartbeatIntervalMs: options.heartbeatIntervalMs ?? Math.min(DEFAULT_HEARTBEAT_INTERVAL_MS, policy.leaseMs / 3), leaseMs: policy.leaseMs };
@@ -74,6 +77,7 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
     bundleChanged: (bundleId, jobId) => completion.changed(bundleId, jobId),
     notify: (notification) => notifier.notify(notification),
     subscribe: (subscription) => notifier.subscribe(subscription),
+    webhooks,
   };
 
   const listener = await listen({

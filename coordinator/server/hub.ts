@@ -1,5 +1,6 @@
 // What every session of a running coordinator shares: the store, who is connected, and the two
 // ways out of a session — offers to agents and notifications to maintainers.
+import type { WebhookPolicy } from './webhook-target.js';
 import type { darkroom } from '../../proto/darkroom.js';
 import type { Identity } from '../../shared/identity.js';
 import type { Logger } from '../../shared/log.js';
@@ -34,6 +35,8 @@ export interface Hub {
   notify(notification: NotificationInit): void;
   /** Registers a live subscription of one maintainer connection; removed when the channel closes. */
   subscribe(subscription: LiveSubscription): void;
+  /** What the operator allows as webhook targets. */
+  webhooks: WebhookPolicy;
 }
 
 export interface LiveSubscription {

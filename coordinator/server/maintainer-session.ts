@@ -2,6 +2,7 @@
 // published, uploads, rewrap, status, reports, logs, results, embargo listings and subscriptions,
 // each checked against the embargoes this party maintains; every refusal logged.
 import { darkroom } from '../../proto/darkroom.js';
+import { webhookProblem } from './webhook-target.js';
 import { nacl } from '../../shared/crypto/index.js';
 import { BundleError } from '../../shared/bundle/index.js';
 import { messageOf } from '../../shared/errors.js';
@@ -237,6 +238,8 @@ class MaintainerSession {
   /** Durable subscriptions: the coordinator POSTs matching notifications to the webhook. */
   #subscribeWebhook(party: Party, target: { embargoes: string[]; trees: string[]; webhook: string }): void {
     const { store } = this.#hub;
+    const problem = webhookProblem(target.webhook, this.#hub.webhooks);
+    if (problem) throw new WireError('BAD_REQUEST', problem);
     const now = Date.now();
     store.write(() => {
       for (const embargo of target.embargoes) store.subscriptions.add(party, { embargo }, { webhook: target.webhook, now });

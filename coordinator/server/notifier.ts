@@ -5,6 +5,7 @@ import { messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { Store } from '../store/store.js';
 import type { LiveSubscription, NotificationInit } from './hub.js';
+import { postWebhook, type WebhookPolicy } from './webhook-target.js';
 
 export const WEBHOOK_TIMEOUT_MS = 5_000;
 
@@ -18,10 +19,12 @@ export class Notifier {
   readonly #store: Store;
   readonly #logger: Logger;
   readonly #live = new Set<LiveSubscription>();
+  readonly #webhooks: WebhookPolicy;
 
-  constructor(store: Store, logger: Logger) {
+  constructor(store: Store, logger: Logger, webhooks: WebhookPolicy = { allowPrivate: false }) {
     this.#store = store;
     this.#logger = logger;
+    this.#webhooks = webhooks;
   }
 
   subscribe(subscription: LiveSubscription): void {
@@ -53,9 +56,9 @@ export class Notifier {
   }
 
   #post(url: string, body: string): void {
-    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS) })
-      .then((response) => {
-        if (!response.ok) this.#logger.warn({ url, status: response.status }, 'webhook refused the notification');
+    postWebhook(url, body, { policy: this.#webhooks, timeoutMs: WEBHOOK_TIMEOUT_MS })
+      .then((status) => {
+        if (status < 200 || status >= 300) this.#logger.warn({ url, status }, 'webhook refused the notification');
       })
       .catch((error: unknown) => this.#logger.warn({ url, err: messageOf(error) }, 'webhook unreachable; the notification is not retried'));
   }

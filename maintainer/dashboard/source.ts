@@ -117,7 +117,7 @@ export class DashboardSource {
     const results = await this.results(bundleId);
     const result = latestPerJob(results.verified).find((candidate) => candidate.parts.result.jobId === jobId) ?? null;
     const connection = await this.connection();
-    const logs = (await fetchLogs(connection, { bundleId, agent: job.agent ?? '', pins: await this.#home.pins() })).filter((entry) => entry.jobId === jobId);
+    const logs = (await fetchLogs(connection, { bundleId, agent: job.agent ?? '', pins: await this.#home.pins() })).jobs.filter((entry) => entry.jobId === jobId);
     const stages = result ? (await openResult(result, connection.identity)).stages : [];
     return { result, stages, logs, embargo: status.embargo ?? '' };
   }

@@ -63,3 +63,14 @@ test('a well-formed message of the wrong kind is refused and the session goes on
   const ack = await channel.request({ heartbeat: { sentAtMs: Date.now(), runningJobIds: [] } });
   assert.ok(ack.heartbeatAck);
 });
+
+test('a progress message with a stage name holding escape sequences or too many characters is refused before it is stored', async (t) => {
+  const lab = await startLab(t);
+  const channel = await healthyAgent(lab);
+  t.after(() => channel.close());
+  for (const stage of ['build\u001b[2J\u001b[Hall PASS', 'x'.repeat(500)]) {
+    await assert.rejects(channel.request({ progress: { jobId: 'j1', attempt: 1, stage, event: 1 } }), (error: WireError) => error.code === 'BAD_REQUEST' && /not a stage name/.test(error.message));
+  }
+  const ack = await channel.request({ heartbeat: { sentAtMs: Date.now(), runningJobIds: [] } });
+  assert.ok(ack.heartbeatAck);
+});

@@ -46,7 +46,7 @@ export async function makeCProject(dir: string): Promise<string> {
   return git(dir, 'rev-parse', 'HEAD');
 }
 
-/** A commit's worth of change: a file and a replacement of text in it. */
+/** A commit's worth of change: a file and a replacement of text in it (`from: ''` on a missing file: a new file holding `to`). */
 export interface Edit {
   file: string;
   from: string;
@@ -63,9 +63,10 @@ export async function makeSeries(repo: string, base: string, edits: readonly Edi
   git(repo, 'checkout', '-q', '-b', branch, base);
   for (const edit of edits) {
     const path = join(repo, edit.file);
-    const text = await readFile(path, 'utf8');
+    const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => (edit.from === '' && error.code === 'ENOENT' ? '' : Promise.reject(error)));
     if (!text.includes(edit.from)) throw new Error(`Test edit cannot apply: ${edit.file} does not contain ${JSON.stringify(edit.from)}`);
     await writeFile(path, text.replace(edit.from, edit.to));
+    git(repo, 'add', edit.file);
     git(repo, 'commit', '-q', '-a', '-m', edit.subject);
   }
   const patches = git(repo, 'format-patch', '-o', outDir, `${base}..HEAD`).split('\n').filter(Boolean);

@@ -28,17 +28,22 @@ export async function until<T>(what: string, fn: () => T | undefined | null | fa
  * (default 'alice', the submitter it is recorded under), and accepts it; resolves with its bundle id.
  */
 export async function submitDemo(t: TestContext, lab: LabAddress, options: { maintainer: Identity; agents: string[]; signer?: string }): Promise<string> {
-  const { maintainer, agents, signer = 'alice' } = options;
   const names = (await readdir(DEMO_SERIES_DIR)).filter((n) => n.endsWith('.patch')).sort();
+  return submitSeries(t, lab, { ...options, tree: 'ringbuf', base: await readSeriesBase(DEMO_SERIES_DIR), patches: names.map((name) => join(DEMO_SERIES_DIR, name)) });
+}
+
+/** Seals `patches` against `base` of `tree` for `agents` in embargo CVE-DEMO (signed as `signer`, default 'alice') and accepts it; resolves with its bundle id. */
+export async function submitSeries(t: TestContext, lab: LabAddress, options: { maintainer: Identity; agents: string[]; signer?: string; tree: string; base: string; patches: readonly string[] }): Promise<string> {
+  const { maintainer, agents, tree, signer = 'alice' } = options;
   const recipients = lab.admin((store) => agents.map((name) => store.parties.byName(name)!.boxKey));
   const sealed = await sealBundle({
     embargo: 'CVE-DEMO', signer: { name: signer, identity: maintainer }, logRecipients: [{ name: signer, boxKey: maintainer.boxKey }], recipients,
-    targets: [{ tree: 'ringbuf', base: await readSeriesBase(DEMO_SERIES_DIR), patches: names.map((name) => ({ name, path: join(DEMO_SERIES_DIR, name) })) }],
-  }, { path: join(await tempDir(t), 'demo.sealed') });
+    targets: [{ tree, base: options.base, patches: options.patches.map((path) => ({ name: path.split('/').pop()!, path })) }],
+  }, { path: join(await tempDir(t), 'series.sealed') });
   const prefix = await readContainerFile(sealed.path);
   await writeFile(payloadPath(lab.dataDir, sealed.bundleId), (await readFile(sealed.path)).subarray(sealed.payloadOffset));
   lab.admin((store) => {
-    store.bundles.create({ id: sealed.bundleId, embargo: 'CVE-DEMO', submitter: store.parties.byName(signer)!, header: prefix.signedHeaderBytes, trees: ['ringbuf'], workloads: [], payloadBytes: sealed.payloadCiphertextBytes, stanzas: agents.map((recipient, i) => ({ recipient, stanza: prefix.stanzas[i]! })) }, Date.now());
+    store.bundles.create({ id: sealed.bundleId, embargo: 'CVE-DEMO', submitter: store.parties.byName(signer)!, header: prefix.signedHeaderBytes, trees: [tree], workloads: [], payloadBytes: sealed.payloadCiphertextBytes, stanzas: agents.map((recipient, i) => ({ recipient, stanza: prefix.stanzas[i]! })) }, Date.now());
     store.bundles.recordReceived(sealed.bundleId, sealed.payloadCiphertextBytes);
     store.bundles.accept(sealed.bundleId, Date.now());
   });

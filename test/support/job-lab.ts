@@ -86,7 +86,8 @@ export interface JobLab {
   workspaces: Workspaces;
   outbox: Outbox;
   coordinator: FakeCoordinator;
-  runner: (concurrency?: number) => JobRunner;
+  /** A runner on the lab's agent; `outbox` in place of the lab's own. */
+  runner: (concurrency?: number, outbox?: Outbox) => JobRunner;
   /**
    * Seals `edits` as a series signed by `signer` (default the maintainer the agent trusts) and
    * returns the offer the coordinator would send, listing `listed` as the embargo's maintainers
@@ -104,7 +105,7 @@ export async function jobLab(t: { after: (fn: () => Promise<void>) => void }, tr
   const stateDir = join(dir, 'state');
   const config: AgentConfig = {
     file: join(dir, 'agent.yaml'), coordinator: { url: 'ws://127.0.0.1:1', fingerprint: 'DR1:AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA' }, trustedMaintainers: [fingerprint(maintainer)], stateDir,
-    hardwareClass: 'auto', workspace: { root: join(stateDir, 'workspace'), memoryBacked: false }, concurrency: 1,
+    hardwareClass: 'auto', workspace: { root: join(stateDir, 'workspace'), memoryBacked: false }, concurrency: 1, sandbox: 'bubblewrap',
     trees: [{ name: TREE, path: repo, configDir: repo, build: BUILD, reuseBuildDir: false, boot: { method: 'none' }, workloads: [TAP_WORKLOAD], ...tree }],
   };
   const workspaces = new Workspaces(config.workspace.root);
@@ -113,9 +114,9 @@ export async function jobLab(t: { after: (fn: () => Promise<void>) => void }, tr
   let made = 0;
   return {
     dir, repo, base, maintainer, stranger, agent, config, workspaces, outbox, coordinator,
-    runner: (concurrency = 1) => new JobRunner({
+    runner: (concurrency = 1, ownOutbox = outbox) => new JobRunner({
       config, identity: agent, agentName: AGENT_NAME, testerContact: TESTER_CONTACT, profile: { arch: 'x86_64', cpuBrand: 'Test CPU', cpuCores: 2 }, hardwareClass: 'x86_64/Test/CPU',
-      workspaces, outbox, states: new JobStates(stateDir), processes: new JobProcesses(stateDir), link: new ChannelLink(), logger: silentLogger, concurrency,
+      workspaces, outbox: ownOutbox, states: new JobStates(stateDir), processes: new JobProcesses(stateDir), link: new ChannelLink(), logger: silentLogger, concurrency,
     }),
     offer: async (jobId, options = {}) => {
       const patches = await makeSeries(repo, base, options.edits ?? GOOD_SERIES, join(dir, `series-${++made}`));

@@ -56,7 +56,7 @@ export async function startCrowd(dir: string, options: { size: number }): Promis
   const outsiderKeys = enrolDirect(admin, 'outsider', []);
   const submitterToken = admin.write(() => admin.tokens.issue({ role: 'maintainer', name: 'submitter', groups: [CROWD_GROUP], ttlMs: TOKEN_TTL_MS }, now)).token;
 
-  const coordinator = await startCoordinator(dataDir, { host: '127.0.0.1', port: 0, logger: silentLogger });
+  const coordinator = await startCoordinator(dataDir, { host: '127.0.0.1', port: 0, logger: silentLogger, allowPrivateWebhooks: true });
   const home = new MaintainerHome(join(dir, 'home'));
   await enrolMaintainer(home, { coordinator: coordinator.url, fingerprint: coordinator.fingerprint, token: submitterToken, logger: silentLogger });
   admin.write(() => admin.embargoes.create({ name: CROWD_EMBARGO, testers: 'lab-a', maintainers: `@${CROWD_GROUP}`, until: new Date(now + EMBARGO_DAYS_MS).toISOString() }, { actor: 'admin', now }));

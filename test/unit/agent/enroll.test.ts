@@ -51,7 +51,7 @@ async function agentConfig(t: { after: (fn: () => Promise<void>) => void }, coor
   t.after(() => rm(dir, { recursive: true, force: true }));
   const stateDir = join(dir, 'state');
   return {
-    file: join(dir, 'agent.yaml'), coordinator, trustedMaintainers: [], stateDir, hardwareClass: 'auto', workspace: { root: join(stateDir, 'workspace'), memoryBacked: false }, concurrency: 2,
+    file: join(dir, 'agent.yaml'), coordinator, trustedMaintainers: [], stateDir, hardwareClass: 'auto', workspace: { root: join(stateDir, 'workspace'), memoryBacked: false }, concurrency: 2, sandbox: 'bubblewrap',
     trees: [{ name: 'linux-6.1.y', path: dir, configDir: dir, build: BUILD, reuseBuildDir: false, boot: { method: 'none' }, workloads: [TAP_WORKLOAD] }],
   };
 }

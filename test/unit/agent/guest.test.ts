@@ -4,11 +4,12 @@ import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { bootVerdict, readGuestConsole, unfinishedReason } from '../../../agent/boot/guest-console.js';
 import { qemuArgs } from '../../../agent/boot/qemu.js';
 import { buildInitramfs, cpioList, initScript, InitramfsError } from '../../../agent/initramfs/index.js';
 import { parseWorkloadOutput } from '../../../agent/parsers/index.js';
+import { sandboxEnvironment, type SandboxPolicy } from '../../../agent/sandbox/index.js';
 import { fixturePath } from '../../support/paths.js';
 
 const NONCE = '0123456789abcdef';
@@ -95,6 +96,12 @@ test('qemu runs without graphics or restart, the console to a file', () => {
   assert.deepEqual(args.slice(-2), ['-accel', 'tcg']);
 });
 
+/** The sandbox an agent boots QEMU in: the boot's directory writable, the built kernel read-only, no network. */
+function guestSandbox(dir: string): SandboxPolicy {
+  const built = [process.env.DARKROOM_TEST_KERNEL!, process.env.DARKROOM_TEST_GEN_INIT_CPIO!].map((path) => dirname(path));
+  return { readable: built, hidden: [], writable: [dir], ownReadable: [], network: false, env: sandboxEnvironment(process.env, { HOME: dir }) };
+}
+
 const haveQemu = (() => {
   try {
     execFileSync('sh', ['-c', 'command -v qemu-system-x86_64 && command -v busybox'], { stdio: 'ignore' });
@@ -104,37 +111,39 @@ const haveQemu = (() => {
   }
 })();
 
-test('a real QEMU boot of a built kernel into the workload initramfs', { skip: haveQemu ? false : 'NOT RUN: needs qemu-system-x86_64 and busybox on PATH, and DARKROOM_TEST_KERNEL (a bzImage) and DARKROOM_TEST_GEN_INIT_CPIO set (`npm run test:kernel` prepares a tree, builds it and sets them)' }, async (t) => {
+test('a real QEMU boot of a built kernel into the workload initramfs, inside the sandbox', { skip: haveQemu ? false : 'NOT RUN: needs qemu-system-x86_64 and busybox on PATH, and DARKROOM_TEST_KERNEL (a bzImage) and DARKROOM_TEST_GEN_INIT_CPIO set (`npm run test:kernel` prepares a tree, builds it and sets them)' }, async (t) => {
   const { bootQemu } = await import('../../../agent/boot/qemu.js');
   const { silentLogger } = await import('../../../shared/log.js');
   const dir = await mkdtemp(join(tmpdir(), 'dr-qemu-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'smoke.sh'), 'echo "KTAP version 1"; echo "1..1"; echo "ok 1 guest_alive"\n');
   const busybox = execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim();
-  const initramfs = await buildInitramfs(join(dir, 'i.cpio'), { genInitCpio: process.env.DARKROOM_TEST_GEN_INIT_CPIO!, busybox, workloads: [{ name: 'smoke', script: join(dir, 'smoke.sh') }], stagingDir: dir });
+  const sandbox = guestSandbox(dir);
+  const initramfs = await buildInitramfs(join(dir, 'i.cpio'), { genInitCpio: process.env.DARKROOM_TEST_GEN_INIT_CPIO!, busybox, workloads: [{ name: 'smoke', script: join(dir, 'smoke.sh') }], stagingDir: dir, sandbox });
   const boot = await bootQemu({
     binary: 'qemu-system-x86_64', kernel: process.env.DARKROOM_TEST_KERNEL!, initramfs: initramfs.path, memoryMb: 256, cpus: 1,
     append: 'console=ttyS0 panic=-1', extraArgs: [], timeoutMs: 60_000, consoleLogPath: join(dir, 'boot.log'), qemuLogPath: join(dir, 'qemu.log'),
-    nonce: initramfs.nonce, cwd: dir, signal: new AbortController().signal, logger: silentLogger,
+    nonce: initramfs.nonce, cwd: dir, signal: new AbortController().signal, logger: silentLogger, sandbox,
   });
   assert.equal(boot.status, 'PASS', boot.reason);
   assert.deepEqual(parseWorkloadOutput('ktap', { stdout: boot.console.workloads[0]!.output, exitCode: 0, name: 'smoke' }).cases, [{ name: 'guest_alive', status: 'PASS' }]);
   assert.equal(typeof boot.console.workloads[0]!.durationMs, 'number', 'the guest\'s uptime timed the workload');
 });
 
-test('a guest that never runs is killed at the boot time-out: boot FAIL (hang), no QEMU left behind', { skip: haveQemu ? false : 'NOT RUN: needs qemu-system-x86_64, busybox, DARKROOM_TEST_KERNEL and DARKROOM_TEST_GEN_INIT_CPIO (set by `npm run test:kernel`)' }, async (t) => {
+test('a guest that never runs is killed at the boot time-out: boot FAIL (hang), no QEMU left behind (sandboxed)', { skip: haveQemu ? false : 'NOT RUN: needs qemu-system-x86_64, busybox, DARKROOM_TEST_KERNEL and DARKROOM_TEST_GEN_INIT_CPIO (set by `npm run test:kernel`)' }, async (t) => {
   const { bootQemu } = await import('../../../agent/boot/qemu.js');
   const { silentLogger } = await import('../../../shared/log.js');
   const { processesUnder } = await import('../../support/agent-process.js');
   const dir = await mkdtemp(join(tmpdir(), 'dr-qemu-hang-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const busybox = execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim();
-  const initramfs = await buildInitramfs(join(dir, 'i.cpio'), { genInitCpio: process.env.DARKROOM_TEST_GEN_INIT_CPIO!, busybox, workloads: [], stagingDir: dir });
+  const sandbox = guestSandbox(dir);
+  const initramfs = await buildInitramfs(join(dir, 'i.cpio'), { genInitCpio: process.env.DARKROOM_TEST_GEN_INIT_CPIO!, busybox, workloads: [], stagingDir: dir, sandbox });
   // -S starts the machine with its CPU stopped: a kernel frozen before it printed anything.
   const boot = await bootQemu({
     binary: 'qemu-system-x86_64', kernel: process.env.DARKROOM_TEST_KERNEL!, initramfs: initramfs.path, memoryMb: 256, cpus: 1,
     append: 'console=ttyS0 panic=-1', extraArgs: ['-S'], timeoutMs: 3_000, consoleLogPath: join(dir, 'boot.log'), qemuLogPath: join(dir, 'qemu.log'),
-    nonce: initramfs.nonce, cwd: dir, signal: new AbortController().signal, logger: silentLogger,
+    nonce: initramfs.nonce, cwd: dir, signal: new AbortController().signal, logger: silentLogger, sandbox,
   });
   assert.equal(boot.status, 'FAIL', boot.reason);
   assert.match(boot.reason, /did not reach the workloads within 3 s \(hang\)/);

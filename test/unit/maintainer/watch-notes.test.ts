@@ -48,6 +48,13 @@ test('log trust: the coordinator\'s agent keys must match the pins', () => {
   assert.throws(() => agentKeys([{ name: 'lab-a', signKey: agent.signKey, boxKey: agent.boxKey }], { 'lab-a': { fingerprint: fingerprint(generateIdentity()), approvedBy: 'you' } }), (e: unknown) => e instanceof LogsError && e.code === 'AGENT_KEY_CHANGED');
 });
 
+test('log trust: an agent the maintainer never pinned gets no key, so its logs are not opened', () => {
+  const [pinned, stranger] = [generateIdentity(), generateIdentity()];
+  const listed = [{ name: 'lab-a', signKey: pinned.signKey, boxKey: pinned.boxKey }, { name: 'coordinator-own', signKey: stranger.signKey, boxKey: stranger.boxKey }, { name: 'constructor', signKey: stranger.signKey, boxKey: stranger.boxKey }];
+  const keys = agentKeys(listed, { 'lab-a': { fingerprint: fingerprint(pinned), pinnedAt: '' } });
+  assert.deepEqual([...keys.keys()], ['lab-a']);
+});
+
 test('replies are cut to what fits one frame', () => {
   const packed = packWithin([10, 20, 30, 40], (n) => n, 100);
   assert.deepEqual(packed, { items: [10, 20], left: 2 });
