@@ -51,7 +51,7 @@ test('log trust: the coordinator\'s agent keys must match the pins', () => {
 test('log trust: an agent the maintainer never pinned gets no key, so its logs are not opened', () => {
   const [pinned, stranger] = [generateIdentity(), generateIdentity()];
   const listed = [{ name: 'lab-a', signKey: pinned.signKey, boxKey: pinned.boxKey }, { name: 'coordinator-own', signKey: stranger.signKey, boxKey: stranger.boxKey }, { name: 'constructor', signKey: stranger.signKey, boxKey: stranger.boxKey }];
-  const keys = agentKeys(listed, { 'lab-a': { fingerprint: fingerprint(pinned), pinnedAt: '' } });
+  const keys = agentKeys(listed, { 'lab-a': { fingerprint: fingerprint(pinned), approvedBy: 'you' } });
   assert.deepEqual([...keys.keys()], ['lab-a']);
 });
 
