@@ -12,7 +12,7 @@ import { loadReport } from '../maintainer/report.js';
 import { WatchView } from '../maintainer/render/watch.js';
 import { rewrapBundle } from '../maintainer/rewrap.js';
 import { pairTargets, submitBundle } from '../maintainer/submit.js';
-import { subscribeWebhook } from '../maintainer/subscribe.js';
+import { subscribeMail, subscribeWebhook } from '../maintainer/subscribe.js';
 import { watchAll, watchBundle } from '../maintainer/watch.js';
 import { hint, say, warn } from './output.js';
 
@@ -116,14 +116,26 @@ export function registerMaintainerCommands(program: Command): void {
 
   program
     .command('subscribe')
-    .description('have the coordinator POST notifications (metadata only) of your embargoes to a webhook')
-    .requiredOption('--webhook <url>', 'http(s) URL that receives one JSON POST per notification')
-    .option('--embargo <name...>', 'only these embargoes (default: every embargo you maintain)', [])
+    .description('have the coordinator POST (webhook) or mail (email) notifications, metadata only, of your embargoes')
+    .option('--webhook <url>', 'http(s) URL that receives one JSON POST per notification')
+    .option('--email <address>', 'mail address that receives one mail per notification (docs/notifications.md)')
+    .option('--embargo <name...>', 'only these embargoes (default: every embargo you maintain, and with --email those you join later)', [])
     .option('--tree <name...>', 'also notifications of bundles for these trees', [])
+    .option('--name-embargo', 'with --email: name the embargo in the mails (left out by default)', false)
     .addOption(homeOption())
-    .action(async (options: HomeOption & { webhook: string; embargo: string[]; tree: string[] }) => {
-      const covered = await withConnection(options, (connection) => subscribeWebhook(connection.channel, { webhook: options.webhook, embargoes: options.embargo, trees: options.tree }));
-      say(`Webhook ${options.webhook} subscribed${covered.length ? ` for ${covered.join(', ')}` : ''}`);
+    .action(async (options: HomeOption & { webhook?: string; email?: string; embargo: string[]; tree: string[]; nameEmbargo: boolean }) => {
+      if (!options.webhook && !options.email) throw new WireError('BAD_REQUEST', 'Give --webhook URL or --email ADDRESS: e.g. darkroom subscribe --email mia@example.org');
+      const target = { embargoes: options.embargo, trees: options.tree };
+      await withConnection(options, async (connection) => {
+        if (options.webhook) {
+          const covered = await subscribeWebhook(connection.channel, { ...target, webhook: options.webhook });
+          say(`Webhook ${options.webhook} subscribed${covered.length ? ` for ${covered.join(', ')}` : ''}`);
+        }
+        if (options.email) {
+          const covered = await subscribeMail(connection.channel, { ...target, email: options.email, namesEmbargo: options.nameEmbargo });
+          say(`Mail to ${options.email} subscribed${covered.length ? ` for ${covered.join(', ')}` : ''}${target.embargoes.length + target.trees.length === 0 ? ' and every embargo you join later' : ''}`);
+        }
+      });
     });
 
   program

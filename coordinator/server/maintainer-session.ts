@@ -216,6 +216,7 @@ class MaintainerSession {
     for (const bundleId of request.bundleIds) this.#bundle(bundleId);
     const trees = request.trees.map((tree) => checkName(tree, 'Tree'));
     if (request.webhook) this.#subscribeWebhook(party, { embargoes: request.all ? maintained : request.embargoes, trees, webhook: request.webhook });
+    if (request.email) this.#subscribeMail(party, { all: request.all, embargoes: request.embargoes, trees, address: request.email, namesEmbargo: request.mailNamesEmbargo });
     this.#hub.subscribe({
       partyName: party.name,
       channel: this.#channel,
@@ -224,6 +225,19 @@ class MaintainerSession {
       trees: new Set(trees),
     });
     return { embargoes: request.all ? maintained : [...new Set(request.embargoes)] };
+  }
+
+  /** Mail subscriptions: `all` covers every embargo the maintainer belongs to, now and later. */
+  #subscribeMail(party: Party, target: { all: boolean; embargoes: string[]; trees: string[]; address: string; namesEmbargo: boolean }): void {
+    if (!this.#hub.mailEnabled) throw new WireError('BAD_REQUEST', "This coordinator has no mail relay: ask its operator to start 'coordinator serve' with --smtp-host and --mail-from (docs/notifications.md), or subscribe a --webhook");
+    const { store } = this.#hub;
+    const now = Date.now();
+    const options = { address: target.address, namesEmbargo: target.namesEmbargo, now };
+    store.write(() => {
+      if (target.all) store.mailSubscriptions.add(party, { all: true }, options);
+      for (const embargo of target.embargoes) store.mailSubscriptions.add(party, { embargo }, options);
+      for (const tree of target.trees) store.mailSubscriptions.add(party, { tree }, options);
+    });
   }
 
   /** Durable subscriptions: the coordinator POSTs matching notifications to the webhook. */

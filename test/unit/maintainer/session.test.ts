@@ -48,6 +48,7 @@ async function startLab(t: TestContext): Promise<Lab> {
     offerToAll: () => void offers.count++,
     notify: (note) => void notes.push(note),
     subscribe: (subscription) => void subscriptions.push(subscription),
+    mailEnabled: false,
   };
   const listener = await listen({
     host: '127.0.0.1', port: 0, identity, nacl, logger: silentLogger, limits: DEFAULT_LISTENER_LIMITS,
