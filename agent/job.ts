@@ -20,7 +20,7 @@ import { collectStageLogs, buildSignedResult } from './job-result.js';
 import type { JobProcesses } from './job-processes.js';
 import type { JobStates, PersistedJob } from './job-state.js';
 import type { Outbox } from './outbox.js';
-import { fetchPayload } from './payload-fetch.js';
+import { fetchPayload } from '../transport/payload-fetch.js';
 import { cleanBuildDir } from './pipeline/build-cache.js';
 import { logPath, stageEnv } from './pipeline/context.js';
 import { GitTree } from './pipeline/git-tree.js';

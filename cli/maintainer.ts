@@ -5,6 +5,7 @@ import { createLogger } from '../shared/log.js';
 import { WireError } from '../shared/wire/errors.js';
 import { connectMaintainer, enrolMaintainer, type MaintainerConnection } from '../maintainer/connection.js';
 import { MaintainerHome, resolveHome, type PinReview } from '../maintainer/home.js';
+import { fetchBundle } from '../maintainer/fetch.js';
 import { fetchLogs, matchesStage } from '../maintainer/logs.js';
 import type { PinConfirmation } from '../maintainer/recipients.js';
 import { prefersUnicode, renderReport, reportExitCode, reportToJson } from '../maintainer/render/report.js';
@@ -82,7 +83,21 @@ export function registerMaintainerCommands(program: Command): void {
       const targets = pairTargets(options.tree, options.series);
       const submitted = await withConnection(options, (connection, home) => submitBundle(home, connection, { embargo: options.embargo, targets, workloads: options.workload ?? [], confirm: confirmPins(options.yes) }));
       say(submitted.bundleId);
-      hint(`sealed to ${submitted.recipients.join(', ')}; ${submitted.jobs} jobs; follow with 'darkroom watch ${submitted.bundleId}'`);
+      hint(`sealed to ${submitted.recipients.join(', ')}; maintainers who can fetch it: ${submitted.maintainers.join(', ') || 'none'}; ${submitted.jobs} jobs; follow with 'darkroom watch ${submitted.bundleId}'`);
+    });
+
+  program
+    .command('fetch')
+    .description('decrypt a bundle sealed to you into one directory of git am-ready patches per tree, after checking its signer')
+    .argument('<bundle>', 'the bundle id')
+    .option('--tree <name>', 'only this target tree')
+    .requiredOption('--out <dir>', 'where OUT/<tree>/NNNN-*.patch are written (each <tree> must not exist yet)')
+    .addOption(homeOption())
+    .action(async (bundleId: string, options: HomeOption & { tree?: string; out: string }) => {
+      const fetched = await withConnection(options, (connection) => fetchBundle(connection, { bundleId, out: options.out, ...(options.tree ? { tree: options.tree } : {}) }));
+      say(`Bundle ${fetched.bundleId} of embargo ${fetched.embargo}, signed by ${fetched.signer.name} (${fetched.signer.fingerprint})`);
+      for (const tree of fetched.trees) say(`${tree.tree}  base ${tree.base}  ${tree.patches.length} patches  ${tree.dir}`);
+      hint(`apply with: git checkout BASE && git am ${fetched.trees[0]?.dir ?? options.out}/*.patch`);
     });
 
   program

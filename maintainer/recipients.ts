@@ -16,6 +16,14 @@ export async function fetchRecipients(connection: MaintainerConnection, request:
 }
 
 /**
+ * The maintainers a bundle is sealed to (to fetch the series) and its logs are sealed to: the one
+ * place that decides who counts as an approved co-maintainer of the embargo.
+ */
+export function sealedMaintainers(list: RecipientList): ListedParty[] {
+  return list.maintainers;
+}
+
+/**
  * Decides whether a review may go ahead: called with every review; must return true to accept
  * changed keys (it is not asked to accept new agents: they are pinned on first sight).
  */

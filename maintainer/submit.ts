@@ -8,7 +8,7 @@ import { WireError } from '../shared/wire/errors.js';
 import type { Channel } from '../transport/channel.js';
 import type { MaintainerConnection } from './connection.js';
 import type { MaintainerHome, PinReview } from './home.js';
-import { fetchRecipients, pinAgents, type PinConfirmation } from './recipients.js';
+import { fetchRecipients, pinAgents, sealedMaintainers, type PinConfirmation } from './recipients.js';
 import { readSeries } from './series.js';
 
 /** Bytes per UploadChunk: the coordinator takes at most 1 MiB. */
@@ -46,6 +46,8 @@ export interface Submitted {
   bundleId: string;
   jobs: number;
   recipients: string[];
+  /** Maintainers the bundle's key was also sealed to (they can `darkroom fetch` it). */
+  maintainers: string[];
   review: PinReview;
 }
 
@@ -82,6 +84,7 @@ export async function submitBundle(home: MaintainerHome, connection: MaintainerC
   const review = await pinAgents(home, list.agents, request.confirm);
   const targets = [];
   for (const target of request.targets) targets.push({ tree: target.tree, base: target.base, patches: await readSeries(target.series) });
+  const maintainers = sealedMaintainers(list);
   const path = join(await home.bundlesDir(), `upload-${Buffer.from(nacl.randomBytes(8)).toString('hex')}.sealed`);
   try {
     const sealed = await sealBundle({
@@ -89,8 +92,8 @@ export async function submitBundle(home: MaintainerHome, connection: MaintainerC
       signer: { name: connection.settings.name, identity: connection.identity },
       targets,
       workloads: request.workloads,
-      logRecipients: list.maintainers.map((maintainer) => ({ name: maintainer.name, boxKey: maintainer.boxKey })),
-      recipients: list.agents.map((agent) => agent.boxKey),
+      logRecipients: maintainers.map((maintainer) => ({ name: maintainer.name, boxKey: maintainer.boxKey })),
+      recipients: [...list.agents, ...maintainers].map((party) => party.boxKey),
     }, { path });
     const recipients = list.agents.map((agent) => agent.name);
     await home.saveBundle({
@@ -103,7 +106,7 @@ export async function submitBundle(home: MaintainerHome, connection: MaintainerC
       submittedAt: new Date().toISOString(),
     });
     const { jobs } = await uploadSealed(connection.channel, sealed);
-    return { bundleId: sealed.bundleId, jobs, recipients, review };
+    return { bundleId: sealed.bundleId, jobs, recipients, maintainers: maintainers.map((maintainer) => maintainer.name), review };
   } finally {
     await rm(path, { force: true });
   }

@@ -17,6 +17,7 @@ import type { Party } from '../store/parties.js';
 import { barVerdictJson } from './bar-judge.js';
 import type { Hub } from './hub.js';
 import { packWithin, recipientOf } from './maintainer-pack.js';
+import { payloadChunk } from './payload-chunk.js';
 import { activeEmbargoOf, beginUpload, rewrapBundle, uploadChunk, type IntakeContext } from './maintainer-upload.js';
 import { bundleComplete, jobOutcome, jobView, latestResults, type JobRecord } from './maintainer-views.js';
 
@@ -125,6 +126,11 @@ class MaintainerSession {
         return { results: this.#results(envelope.resultsRequest!.bundleId ?? '') };
       case 'subscribe':
         return { subscribed: this.#subscribe(envelope.subscribe as darkroom.v1.Subscribe) };
+      case 'bundleFetchRequest':
+        return { sealedBundle: this.#sealedBundle(envelope.bundleFetchRequest!.bundleId ?? '') };
+      case 'bundleRequest':
+        this.#sealedTo(envelope.bundleRequest!.bundleId ?? '');
+        return { bundleChunk: await payloadChunk(this.#hub.store, envelope.bundleRequest!) };
       default:
         throw new WireError('UNEXPECTED_MESSAGE', `A maintainer connection does not take '${envelope.body}' messages`);
     }
@@ -157,6 +163,19 @@ class MaintainerSession {
     return { bundle, embargo, party };
   }
 
+  /** The stanza sealed to this maintainer, if the submitter sealed the bundle to them. */
+  #sealedTo(bundleId: string): { bundle: Bundle; embargo: Embargo; stanza: Uint8Array } {
+    const { bundle, embargo, party } = this.#bundle(bundleId);
+    const stanza = this.#hub.store.bundles.stanzaFor(bundle.id, party.id);
+    if (!stanza || !bundle.complete) throw new WireError('NOT_FOUND', `Bundle ${bundle.id} was not sealed to '${party.name}'${bundle.complete ? '' : ' (or its upload is not complete)'}: ask its submitter to seal it to you (approve your key, then 'darkroom rewrap')`);
+    return { bundle, embargo, stanza };
+  }
+
+  #sealedBundle(bundleId: string): darkroom.v1.SealedBundleForMaintainer.$Properties {
+    const { bundle, embargo, stanza } = this.#sealedTo(bundleId);
+    return { bundleId: bundle.id, header: bundle.header, stanza, payloadBytes: bundle.payloadBytes, maintainers: this.#hub.store.embargoes.maintainersOf(embargo).map(recipientOf) };
+  }
+
   #records(bundleId: string): JobRecord[] {
     const { store } = this.#hub;
     const results = latestResults(store.results.byBundle(bundleId));
@@ -179,7 +198,9 @@ class MaintainerSession {
     const report = aggregate(this.#records(bundle.id).map(jobOutcome), { workloads: bundle.workloads });
     const { store } = this.#hub;
     store.write(() => store.audit.append({ actor: party.name, action: 'report.read', subject: bundle.id, details: { embargo: embargo.name } }, Date.now()));
-    return reportToProto({ ...report, complete: report.complete && bundle.complete }, { bundleId: bundle.id, embargo: embargo.name, barVerdictJson: barVerdictJson(store, bundle, { now: Date.now() }) });
+    const proto = reportToProto({ ...report, complete: report.complete && bundle.complete }, { bundleId: bundle.id, embargo: embargo.name, barVerdictJson: barVerdictJson(store, bundle, { now: Date.now() }) });
+    proto.embargoDisclosedAtMs = embargo.disclosedAt ?? 0;
+    return proto;
   }
 
   #logs(request: darkroom.v1.LogsRequest): darkroom.v1.Logs.$Properties {
