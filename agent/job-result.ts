@@ -64,6 +64,8 @@ export interface ResultInput {
   stages: StageInit[];
   startedAtMs: number;
   finishedAtMs: number;
+  /** The lab name the tester agreed to publish (agent.yaml `public_lab`); absent: anonymous. */
+  publicLab?: string;
   /** Logs and who may read them; absent when the bundle was refused (its recipients are not trusted). */
   logs?: { embargo: string; recipients: Recipient[]; files: LogFile[] };
 }
@@ -78,6 +80,6 @@ export async function buildSignedResult(input: ResultInput): Promise<SignedResul
   return signResult({
     jobId: input.offer.jobId, attempt: input.offer.attempt, bundleId: input.offer.bundleId, agentName: input.agentName, tree: input.offer.tree,
     hardwareClass: input.hardwareClass, profile: input.profile, stages: input.stages, startedAtMs: input.startedAtMs, finishedAtMs: input.finishedAtMs,
-    sealedLogs, software: SOFTWARE, status: statusToProto(status),
+    sealedLogs, software: SOFTWARE, status: statusToProto(status), publicLab: input.publicLab ?? '',
   }, input.identity);
 }

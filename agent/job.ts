@@ -236,7 +236,7 @@ export class Job {
     const header = admitted?.parsed.header;
     const signed = await buildSignedResult({
       offer: this.offer, agentName: env.agentName, identity: env.identity, hardwareClass: env.hardwareClass, profile: env.profile,
-      stages, startedAtMs: this.#startedAtMs, finishedAtMs: Date.now(),
+      stages, startedAtMs: this.#startedAtMs, finishedAtMs: Date.now(), ...(env.config.publicLab ? { publicLab: env.config.publicLab } : {}),
       ...(header ? { logs: { embargo: header.embargo, recipients: header.logRecipients.map((r) => ({ name: r.name!, boxKey: r.boxKey! })), files: await collectStageLogs(workspace.logsDir) } } : {}),
     });
     await env.outbox.put({ jobId: this.offer.jobId, attempt: this.offer.attempt, bytes: signed.bytes });

@@ -45,6 +45,8 @@ export interface AgentConfig {
   workspace: { root: string; memoryBacked: boolean };
   concurrency: number;
   trees: TreeSettings[];
+  /** The lab name the tester agreed to publish after disclosure (signed into each result); absent: anonymous. */
+  publicLab?: string;
 }
 
 export interface PathProblem {
@@ -74,6 +76,7 @@ export function resolveConfig(raw: RawConfig, file: string): { config: AgentConf
     workspace,
     concurrency: raw.concurrency ?? DEFAULT_CONCURRENCY,
     trees,
+    ...(raw.public_lab === undefined ? {} : { publicLab: raw.public_lab }),
   };
   return { config, problems: dedupe(problems) };
 }
