@@ -1,11 +1,14 @@
 // `darkroom enroll|submit|rewrap|watch|report|logs`: the maintainer's commands, on a home directory.
 import { Option, type Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { createLogger } from '../shared/log.js';
 import { WireError } from '../shared/wire/errors.js';
 import { connectMaintainer, enrolMaintainer, type MaintainerConnection } from '../maintainer/connection.js';
 import { MaintainerHome, resolveHome, type PinReview } from '../maintainer/home.js';
 import { fetchBundle } from '../maintainer/fetch.js';
+import { exportKcidb } from '../maintainer/kcidb/export.js';
+import { readToken, submitKcidb } from '../maintainer/kcidb/submit.js';
 import { fetchLogs, matchesStage } from '../maintainer/logs.js';
 import type { PinConfirmation } from '../maintainer/recipients.js';
 import { prefersUnicode, renderReport, reportExitCode, reportToJson } from '../maintainer/render/report.js';
@@ -98,6 +101,30 @@ export function registerMaintainerCommands(program: Command): void {
       say(`Bundle ${fetched.bundleId} of embargo ${fetched.embargo}, signed by ${fetched.signer.name} (${fetched.signer.fingerprint})`);
       for (const tree of fetched.trees) say(`${tree.tree}  base ${tree.base}  ${tree.patches.length} patches  ${tree.dir}`);
       hint(`apply with: git checkout BASE && git am ${fetched.trees[0]?.dir ?? options.out}/*.patch`);
+    });
+
+  program
+    .command('export')
+    .description('publish results after disclosure')
+    .command('kcidb')
+    .description("a disclosed bundle's verified results as a KCIDB I/O document (schema 5.3), docs/kcidb.md")
+    .argument('<bundle>', 'the bundle id')
+    .requiredOption('--origin <origin>', 'your KCIDB origin, as KernelCI assigned it (lowercase letters, digits, _)')
+    .option('--out <file>', 'write the document here (default: standard output)')
+    .option('--submit <url>', 'also POST it to this KCIDB REST endpoint (e.g. https://db.kernelci.org/), printing the submission id')
+    .option('--token-file <file>', 'with --submit: file holding the bearer token (mode 0600)')
+    .addOption(homeOption())
+    .action(async (bundleId: string, options: HomeOption & { origin: string; out?: string; submit?: string; tokenFile?: string }) => {
+      if (options.submit && !options.tokenFile) throw new WireError('BAD_REQUEST', '--submit needs --token-file FILE with the KCIDB token');
+      const token = options.submit && options.tokenFile ? await readToken(options.tokenFile) : '';
+      const exported = await withConnection(options, (connection, home) => exportKcidb(connection, { bundleId, origin: options.origin, home }));
+      for (const refusal of exported.refused) warn(`left out ${refusal}`);
+      const text = `${JSON.stringify(exported.document, null, 2)}\n`;
+      if (options.out) {
+        await writeFile(options.out, text, { mode: 0o644 });
+        hint(`wrote ${exported.document.checkouts.length} checkouts, ${exported.document.builds.length} builds, ${exported.document.tests.length} tests to ${options.out}`);
+      } else if (!options.submit) process.stdout.write(text);
+      if (options.submit) say(`Submitted: ${await submitKcidb(exported.document, { url: options.submit, token })}`);
     });
 
   program
