@@ -4,7 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEMO_KCIDB_FILE } from '../../maintainer/demo/run.js';
+import { kcidbProblems } from '../support/kcidb-schema.js';
 import { tempDir } from '../support/bundle-fixture.js';
 import { runCli } from '../support/agent-process.js';
 
@@ -23,6 +26,12 @@ test('darkroom demo runs the whole flow and reports what it was designed to show
   assert.doesNotMatch(stdout, /Tested-by: lab-arm64-64k/, 'the failing lab is not credited');
   assert.match(stdout, /not ok \d+ - holds_one_page/, 'the decrypted log is shown');
   assert.match(stdout, /As designed/);
+  const kcidb = JSON.parse(await readFile(join(dir, DEMO_KCIDB_FILE), 'utf8')) as { checkouts: unknown[]; builds: unknown[]; tests: Array<{ path: string }> };
+  assert.deepEqual(kcidbProblems(kcidb), [], 'the KCIDB export of the demo bundle is valid against the official 5.3 schema');
+  assert.equal(kcidb.checkouts.length, 1);
+  assert.equal(kcidb.builds.length, 3);
+  assert.ok(kcidb.tests.some((test) => test.path === 'boot'));
+  assert.ok(kcidb.tests.some((test) => /^unit\..*holds_one_page$/.test(test.path)), 'the failing case is a dotted path under its workload');
   const left = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((line) => line.includes(dir));
   assert.deepEqual(left, [], 'every demo process has exited');
 });
