@@ -13,7 +13,7 @@ export type SmtpSecurity = (typeof SMTP_SECURITIES)[number];
 
 export const DEFAULT_SMTP_PORT: Record<SmtpSecurity, number> = { starttls: 587, tls: 465, none: 25 };
 /** Connections the transport keeps open to the relay at once. */
-export const SMTP_MAX_CONNECTIONS = 4;
+export const SMTP_MAX_CONNECTIONS = 10;
 /** Messages one pooled connection sends before it is replaced. */
 export const SMTP_MAX_MESSAGES_PER_CONNECTION = 500;
 export const SMTP_CONNECTION_TIMEOUT_MS = 10_000;
