@@ -68,6 +68,8 @@ export interface ResultInput {
   stages: StageInit[];
   startedAtMs: number;
   finishedAtMs: number;
+  /** The lab name the tester agreed to publish (agent.yaml `public_lab`); absent: anonymous. */
+  publicLab?: string;
   /** Logs and who may read them (the details too); absent when the bundle was refused (its recipients are not trusted). */
   logs?: { embargo: string; recipients: Recipient[]; files: LogFile[] };
 }
@@ -91,6 +93,6 @@ export async function buildSignedResult(input: ResultInput): Promise<SignedResul
   return signResult({
     jobId: offer.jobId, attempt: offer.attempt, bundleId: offer.bundleId, agentName: input.agentName, tree: offer.tree,
     hardwareClass: input.hardwareClass, profile: input.profile, stages: split.stages, startedAtMs: input.startedAtMs, finishedAtMs: input.finishedAtMs,
-    sealedLogs, sealedDetails, testerContact: input.testerContact, software: SOFTWARE, status: statusToProto(status),
+    sealedLogs, sealedDetails, testerContact: input.testerContact, software: SOFTWARE, status: statusToProto(status), publicLab: input.publicLab ?? '',
   }, input.identity);
 }

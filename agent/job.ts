@@ -21,7 +21,7 @@ import { collectStageLogs, buildSignedResult } from './job-result.js';
 import type { JobProcesses } from './job-processes.js';
 import type { JobStates, PersistedJob } from './job-state.js';
 import type { Outbox } from './outbox.js';
-import { fetchPayload } from './payload-fetch.js';
+import { fetchPayload } from '../transport/payload-fetch.js';
 import { cleanBuildDir } from './pipeline/build-cache.js';
 import { logPath, stageEnv } from './pipeline/context.js';
 import { GitTree } from './pipeline/git-tree.js';
@@ -261,7 +261,7 @@ export class Job {
     try {
       signed = await buildSignedResult({
         offer: this.offer, agentName: env.agentName, testerContact: env.testerContact, identity: env.identity, hardwareClass: env.hardwareClass, profile: env.profile,
-        stages, startedAtMs: this.#startedAtMs, finishedAtMs: Date.now(),
+        stages, startedAtMs: this.#startedAtMs, finishedAtMs: Date.now(), ...(env.config.publicLab ? { publicLab: env.config.publicLab } : {}),
         ...(header ? { logs: { embargo: header.embargo, recipients: header.logRecipients.map((r) => ({ name: r.name!, boxKey: r.boxKey! })), files: await collectStageLogs(workspace.logsDir) } } : {}),
       });
       await env.outbox.put({ jobId: this.offer.jobId, attempt: this.offer.attempt, bytes: signed.bytes });

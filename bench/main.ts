@@ -5,11 +5,12 @@ import { benchBar } from './bar.js';
 import { benchBaseRun } from './base-run.js';
 import { benchDashboard } from './dashboard.js';
 import { benchLoad } from './load.js';
+import { benchMail } from './mail.js';
 import { benchNotify } from './notify.js';
 import { benchSeal } from './seal.js';
 import { benchVerify } from './verify.js';
 
-const benches = [benchSeal, benchVerify, benchNotify, benchBar, benchDashboard, benchBaseRun, benchAgent, benchLoad];
+const benches = [benchSeal, benchVerify, benchNotify, benchMail, benchBar, benchDashboard, benchBaseRun, benchAgent, benchLoad];
 
 const results: Record<string, unknown>[] = [];
 for (const bench of benches) results.push(await bench());

@@ -154,6 +154,16 @@ function registerEmbargoCommands(coordinator: Command): void {
       const closure = withStore(options, (store) => store.withdrawEmbargo(options.name, { actor: adminActor(), now: Date.now() }));
       say(`Withdrew embargo ${closure.subject.name}; cancelled ${closure.cancelled.length} open jobs`);
     });
+  embargo
+    .command('disclose')
+    .description('disclose an embargo now (the server also does at its date): running jobs are cancelled and wiped, members are told; results stay readable')
+    .addOption(dataOption())
+    .requiredOption('--name <name>', 'the embargo to disclose')
+    .action((options: DataOption & { name: string }) => {
+      const closure = withStore(options, (store) => store.discloseEmbargo(options.name, { actor: adminActor(), now: Date.now() }));
+      say(`Disclosed embargo ${closure.subject.name}; cancelled ${closure.cancelled.length} open jobs`);
+      hint(`maintainers can now publish results with 'darkroom export kcidb BUNDLE --origin ORIGIN'`);
+    });
 }
 
 function printStatus(report: StatusReport): void {

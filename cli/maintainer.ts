@@ -1,16 +1,20 @@
 // `darkroom enroll|submit|rewrap|watch|report|logs`: the maintainer's commands, on a home directory.
 import { Option, type Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
 import { createLogger } from '../shared/log.js';
 import { WireError } from '../shared/wire/errors.js';
 import { connectMaintainer, enrolMaintainer, type MaintainerConnection } from '../maintainer/connection.js';
 import { MaintainerHome, resolveHome } from '../maintainer/home.js';
+import { fetchBundle } from '../maintainer/fetch.js';
+import { exportKcidb } from '../maintainer/kcidb/export.js';
+import { readToken, submitKcidb } from '../maintainer/kcidb/submit.js';
 import { fetchLogs, matchesStage } from '../maintainer/logs.js';
 import { prefersUnicode, renderReport, reportExitCode, reportToJson } from '../maintainer/render/report.js';
 import { loadReport } from '../maintainer/report.js';
 import { WatchView } from '../maintainer/render/watch.js';
 import { rewrapBundle } from '../maintainer/rewrap.js';
 import { pairTargets, submitBundle } from '../maintainer/submit.js';
-import { subscribeWebhook } from '../maintainer/subscribe.js';
+import { subscribeMail, subscribeWebhook } from '../maintainer/subscribe.js';
 import { watchAll, watchBundle } from '../maintainer/watch.js';
 import { printable } from '../shared/peer-names.js';
 import { hint, say, warn } from './output.js';
@@ -66,7 +70,45 @@ export function registerMaintainerCommands(program: Command): void {
       const submitted = await withConnection(options, (connection, home) => submitBundle(home, connection, { embargo: options.embargo, targets, workloads: options.workload ?? [], ...(prompt ? { prompt } : {}) }));
       reportTrust(submitted.trust, options);
       say(submitted.bundleId);
-      hint(`sealed to ${submitted.recipients.join(', ')}; logs sealed to ${submitted.logReaders.join(', ')}; ${submitted.jobs} jobs; follow with 'darkroom watch ${submitted.bundleId}'`);
+      hint(`sealed to ${submitted.recipients.join(', ')}; logs sealed to ${submitted.logReaders.join(', ')}; maintainers who can fetch it: ${submitted.maintainers.join(', ') || 'none'}; ${submitted.jobs} jobs; follow with 'darkroom watch ${submitted.bundleId}'`);
+    });
+
+  program
+    .command('fetch')
+    .description('decrypt a bundle sealed to you into one directory of git am-ready patches per tree, after checking its signer')
+    .argument('<bundle>', 'the bundle id')
+    .option('--tree <name>', 'only this target tree')
+    .requiredOption('--out <dir>', 'where OUT/<tree>/NNNN-*.patch are written (each <tree> must not exist yet)')
+    .addOption(homeOption())
+    .action(async (bundleId: string, options: HomeOption & { tree?: string; out: string }) => {
+      const fetched = await withConnection(options, (connection) => fetchBundle(connection, { bundleId, out: options.out, ...(options.tree ? { tree: options.tree } : {}) }));
+      say(`Bundle ${fetched.bundleId} of embargo ${fetched.embargo}, signed by ${fetched.signer.name} (${fetched.signer.fingerprint})`);
+      for (const tree of fetched.trees) say(`${tree.tree}  base ${tree.base}  ${tree.patches.length} patches  ${tree.dir}`);
+      hint(`apply with: git checkout BASE && git am ${fetched.trees[0]?.dir ?? options.out}/*.patch`);
+    });
+
+  program
+    .command('export')
+    .description('publish results after disclosure')
+    .command('kcidb')
+    .description("a disclosed bundle's verified results as a KCIDB I/O document (schema 5.3), docs/kcidb.md")
+    .argument('<bundle>', 'the bundle id')
+    .requiredOption('--origin <origin>', 'your KCIDB origin, as KernelCI assigned it (lowercase letters, digits, _)')
+    .option('--out <file>', 'write the document here (default: standard output)')
+    .option('--submit <url>', 'also POST it to this KCIDB REST endpoint (e.g. https://db.kernelci.org/), printing the submission id')
+    .option('--token-file <file>', 'with --submit: file holding the bearer token (mode 0600)')
+    .addOption(homeOption())
+    .action(async (bundleId: string, options: HomeOption & { origin: string; out?: string; submit?: string; tokenFile?: string }) => {
+      if (options.submit && !options.tokenFile) throw new WireError('BAD_REQUEST', '--submit needs --token-file FILE with the KCIDB token');
+      const token = options.submit && options.tokenFile ? await readToken(options.tokenFile) : '';
+      const exported = await withConnection(options, (connection, home) => exportKcidb(connection, { bundleId, origin: options.origin, home }));
+      for (const refusal of exported.refused) warn(`left out ${refusal}`);
+      const text = `${JSON.stringify(exported.document, null, 2)}\n`;
+      if (options.out) {
+        await writeFile(options.out, text, { mode: 0o644 });
+        hint(`wrote ${exported.document.checkouts.length} checkouts, ${exported.document.builds.length} builds, ${exported.document.tests.length} tests to ${options.out}`);
+      } else if (!options.submit) process.stdout.write(text);
+      if (options.submit) say(`Submitted: ${await submitKcidb(exported.document, { url: options.submit, token })}`);
     });
 
   program
@@ -101,14 +143,26 @@ export function registerMaintainerCommands(program: Command): void {
 
   program
     .command('subscribe')
-    .description('have the coordinator POST notifications (metadata only) of your embargoes to a webhook')
-    .requiredOption('--webhook <url>', 'http(s) URL that receives one JSON POST per notification')
-    .option('--embargo <name...>', 'only these embargoes (default: every embargo you maintain)', [])
+    .description('have the coordinator POST (webhook) or mail (email) notifications, metadata only, of your embargoes')
+    .option('--webhook <url>', 'http(s) URL that receives one JSON POST per notification')
+    .option('--email <address>', 'mail address that receives one mail per notification (docs/notifications.md)')
+    .option('--embargo <name...>', 'only these embargoes (default: every embargo you maintain, and with --email those you join later)', [])
     .option('--tree <name...>', 'also notifications of bundles for these trees', [])
+    .option('--name-embargo', 'with --email: name the embargo in the mails (left out by default)', false)
     .addOption(homeOption())
-    .action(async (options: HomeOption & { webhook: string; embargo: string[]; tree: string[] }) => {
-      const covered = await withConnection(options, (connection) => subscribeWebhook(connection.channel, { webhook: options.webhook, embargoes: options.embargo, trees: options.tree }));
-      say(`Webhook ${options.webhook} subscribed${covered.length ? ` for ${covered.join(', ')}` : ''}`);
+    .action(async (options: HomeOption & { webhook?: string; email?: string; embargo: string[]; tree: string[]; nameEmbargo: boolean }) => {
+      if (!options.webhook && !options.email) throw new WireError('BAD_REQUEST', 'Give --webhook URL or --email ADDRESS: e.g. darkroom subscribe --email mia@example.org');
+      const target = { embargoes: options.embargo, trees: options.tree };
+      await withConnection(options, async (connection) => {
+        if (options.webhook) {
+          const covered = await subscribeWebhook(connection.channel, { ...target, webhook: options.webhook });
+          say(`Webhook ${options.webhook} subscribed${covered.length ? ` for ${covered.join(', ')}` : ''}`);
+        }
+        if (options.email) {
+          const covered = await subscribeMail(connection.channel, { ...target, email: options.email, namesEmbargo: options.nameEmbargo });
+          say(`Mail to ${options.email} subscribed${covered.length ? ` for ${covered.join(', ')}` : ''}${target.embargoes.length + target.trees.length === 0 ? ' and every embargo you join later' : ''}`);
+        }
+      });
     });
 
   program

@@ -52,6 +52,8 @@ export interface Submitted {
   recipients: string[];
   /** Maintainers the job logs are sealed to, by name. */
   logReaders: string[];
+  /** Maintainers the bundle's key was also sealed to (they can `darkroom fetch` it): the log readers. */
+  maintainers: string[];
   trust: Pick<ResolvedRecipients, 'leftOut' | 'refused' | 'approvedNow'>;
 }
 
@@ -92,6 +94,8 @@ export async function submitBundle(home: MaintainerHome, connection: MaintainerC
   const trust = { leftOut: resolved.leftOut, refused: resolved.refused, approvedNow: resolved.approvedNow };
   const targets = [];
   for (const target of request.targets) targets.push({ tree: target.tree, base: target.base, patches: await readSeries(target.series) });
+  // The approved maintainers (this home first) can fetch the series as well as read its logs.
+  const maintainers = resolved.logReaders;
   const path = join(await home.bundlesDir(), `upload-${Buffer.from(nacl.randomBytes(8)).toString('hex')}.sealed`);
   try {
     const sealed = await sealBundle({
@@ -100,7 +104,7 @@ export async function submitBundle(home: MaintainerHome, connection: MaintainerC
       targets,
       workloads: request.workloads,
       logRecipients: resolved.logReaders,
-      recipients: resolved.agents.map((agent) => agent.boxKey),
+      recipients: [...resolved.agents, ...maintainers].map((party) => party.boxKey),
     }, { path });
     const recipients = resolved.agents.map((agent) => agent.name);
     await home.saveBundle({
@@ -113,7 +117,7 @@ export async function submitBundle(home: MaintainerHome, connection: MaintainerC
       submittedAt: new Date().toISOString(),
     });
     const { jobs } = await uploadSealed(connection.channel, sealed);
-    return { bundleId: sealed.bundleId, jobs, recipients, logReaders: resolved.logReaders.map((reader) => reader.name), trust };
+    return { bundleId: sealed.bundleId, jobs, recipients, logReaders: resolved.logReaders.map((reader) => reader.name), maintainers: maintainers.map((maintainer) => maintainer.name), trust };
   } finally {
     await rm(path, { force: true });
   }

@@ -18,6 +18,7 @@ import { silentLogger } from '../shared/log.js';
 import { statusFromProto } from '../shared/status.js';
 import { runCli, startAgent } from '../test/support/agent-process.js';
 import { tempDir } from '../test/support/bundle-fixture.js';
+import { kcidbProblems } from '../test/support/kcidb-schema.js';
 import { issueToken, startLab, type Lab } from '../test/support/coordinator-lab.js';
 import {
   BOOT_MESSAGE, BUILD_BREAKING_SERIES, PANIC_MESSAGE, PANICKING_SERIES, PASSING_SERIES, SERIES_WORKLOAD, TREE_NAME,
@@ -214,6 +215,13 @@ test('a real kernel: a passing series, a build break and an early panic, reporte
   assert.equal(existsSync(join(buildDir, 'arch', 'x86', 'boot', 'bzImage')), false, 'the last job\'s kernel is gone');
   const needles = [BOOT_MESSAGE, PANIC_MESSAGE, 'darkroom_undeclared_symbol'];
   assert.deepEqual(filesContaining([buildDir, join(workspace, 'trees', TREE_NAME, 'init'), join(workspace, 'jobs')], needles), []);
+
+  // Issue 16: after disclosure each bundle's results export as a document the KCIDB 5.3 schema accepts.
+  lab.admin((store) => store.discloseEmbargo(EMBARGO, { actor: 'admin:test', now: Date.now() }));
+  for (const run of [passing, broken, panicking]) {
+    const exported = JSON.parse(await ok(['export', 'kcidb', run.bundleId, '--origin', 'darkroom_test', '--home', mia.home])) as unknown;
+    assert.deepEqual(kcidbProblems(exported), [], `the KCIDB export of bundle ${run.bundleId}`);
+  }
 });
 
 // Issue 17: the wait for a verdict on a new base. A fresh agent (an empty workspace of its own, so

@@ -53,6 +53,8 @@ export interface AgentConfig {
   /** `bubblewrap`: every command of a job runs in the sandbox (agent/sandbox/); `none`: as the agent itself (unsafe). */
   sandbox: SandboxMode;
   trees: TreeSettings[];
+  /** The lab name the tester agreed to publish after disclosure (signed into each result); absent: anonymous. */
+  publicLab?: string;
 }
 
 export interface PathProblem {
@@ -84,6 +86,7 @@ export function resolveConfig(raw: RawConfig, file: string): { config: AgentConf
     concurrency: raw.concurrency ?? DEFAULT_CONCURRENCY,
     sandbox: raw.sandbox ?? DEFAULT_SANDBOX,
     trees,
+    ...(raw.public_lab === undefined ? {} : { publicLab: raw.public_lab }),
   };
   return { config, problems: dedupe(problems) };
 }

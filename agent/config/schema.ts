@@ -6,6 +6,8 @@ import { parseDuration } from './duration.js';
 
 /** Most jobs a lab machine runs at once; more is a typo, not a lab. */
 export const MAX_CONCURRENCY = 64;
+/** Longest `public_lab` name: what a public results database shows as the lab. */
+export const MAX_PUBLIC_LAB_LENGTH = 80;
 /** Largest guest memory a qemu boot may ask for, in MiB. */
 export const MAX_QEMU_MEMORY_MB = 1_048_576;
 /** Most virtual CPUs a qemu boot may ask for. */
@@ -154,6 +156,7 @@ export const rawConfigSchema = object(
     ).optional(),
     concurrency: integer(1, MAX_CONCURRENCY).optional(),
     sandbox: z.enum(SANDBOX_MODES, { error: (issue) => `expected one of ${SANDBOX_MODES.join(', ')}, got ${describeValue(issue.input)}` }).optional(),
+    public_lab: text('the lab name to publish with your results once an embargo is disclosed').pipe(z.string().max(MAX_PUBLIC_LAB_LENGTH, { error: `expected at most ${MAX_PUBLIC_LAB_LENGTH} characters` })).optional(),
     trees: z.record(name(), tree, { error: expected('a mapping of tree names to paths') }),
     build: commandStage.nullable().optional(),
     reuse_build_dir: reuseBuildDir(),

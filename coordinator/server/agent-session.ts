@@ -1,8 +1,6 @@
 // One connected agent: its declaration, answers to offers, payload pulls, progress, heartbeats
 // and results. Every request is checked against the jobs this agent was given.
-import { open } from 'node:fs/promises';
 import { darkroom } from '../../proto/darkroom.js';
-import { payloadPath } from '../store/bundles.js';
 import { verifySignedResult } from '../../shared/result.js';
 import { WireError } from '../../shared/wire/errors.js';
 import { stageNameProblem } from '../../shared/peer-names.js';
@@ -14,10 +12,8 @@ import { judgeSoon } from './bar-judge.js';
 import type { Hub } from './hub.js';
 import { declarationOf } from './enroll-session.js';
 import { storeResult } from './result-ingest.js';
+import { payloadChunk } from './payload-chunk.js';
 import { toWireError } from './wire-errors.js';
-
-/** The most payload bytes one BundleChunk carries (under the 4 MiB frame limit). */
-export const MAX_BUNDLE_CHUNK_BYTES = 1024 * 1024;
 
 const JOB_FINISHED = darkroom.v1.NotificationKind.JOB_FINISHED;
 
@@ -127,19 +123,6 @@ async function sendChunk(hub: Hub, agent: Party, envelope: Envelope, channel: Ch
   const request = envelope.bundleRequest!;
   const bundleId = request.bundleId ?? '';
   if (!hub.store.jobs.holdsOpenJob(agent.id, bundleId)) throw new WireError('NOT_AUTHORIZED', `Agent '${agent.name}' holds no open job of bundle ${bundleId}: the payload is only sent to the agents it was sealed for`);
-  const bundle = hub.store.bundles.require(bundleId);
-  // The stored size is the ciphertext's: what the offer announced and the upload delivered.
-  const size = bundle.payloadBytes;
-  const offset = Number(request.offset ?? 0);
-  if (!Number.isSafeInteger(offset) || offset < 0 || offset >= size) throw new WireError('BAD_REQUEST', `Offset ${offset} is outside bundle ${bundleId}'s ${size} bytes`);
-  const length = Math.min(size - offset, Math.max(1, Math.min(request.maxBytes || MAX_BUNDLE_CHUNK_BYTES, MAX_BUNDLE_CHUNK_BYTES)));
-  const handle = await open(payloadPath(hub.store.dataDir, bundleId), 'r');
-  try {
-    const data = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(data, 0, length, offset);
-    channel.reply(envelope, { bundleChunk: { bundleId, offset, data: data.subarray(0, bytesRead), last: offset + bytesRead >= size } });
-    await channel.flush();
-  } finally {
-    await handle.close();
-  }
+  channel.reply(envelope, { bundleChunk: await payloadChunk(hub.store, request) });
+  await channel.flush();
 }

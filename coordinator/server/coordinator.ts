@@ -10,6 +10,10 @@ import type { Peer } from '../../shared/wire/handshake.js';
 import { MAX_FRAME_BYTES } from '../../shared/wire/frame.js';
 import type { Channel } from '../../transport/channel.js';
 import { DEFAULT_JOB_POLICY, type JobPolicy } from '../jobs/lifecycle.js';
+import type { RetryPolicy } from '../mail/backoff.js';
+import { createRelayTransport, type RelaySettings } from '../mail/relay.js';
+import { MailSender } from '../mail/sender.js';
+import type { Embargo } from '../store/embargoes.js';
 import { ChangeWatcher } from '../store/control.js';
 import type { Party } from '../store/parties.js';
 import { Store } from '../store/store.js';
@@ -43,6 +47,8 @@ export interface CoordinatorOptions {
   heartbeatIntervalMs?: number;
   /** The operator allows webhooks on http:// and on loopback, link-local and private addresses. */
   allowPrivateWebhooks?: boolean;
+  /** The operator's SMTP relay for notification mail; without it no mail is sent. */
+  mail?: { relay: RelaySettings; policy?: RetryPolicy };
 }
 
 export interface RunningCoordinator {
@@ -61,8 +67,11 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
   store.write(() => store.parties.clearConnected());
   const registry = new Registry();
   const webhooks = { allowPrivate: options.allowPrivateWebhooks === true };
-  const notifier = new Notifier(store, logger, webhooks);
   const commits = new GroupCommit(store);
+  const mailer = options.mail
+    ? new MailSender({ store, transport: createRelayTransport(options.mail.relay), from: options.mail.relay.from, logger: logger.child({ component: 'mail' }), commit: (work) => commits.run(work), ...(options.mail.policy ? { policy: options.mail.policy } : {}) })
+    : null;
+  const notifier = new Notifier(store, logger, { mailQueued: () => mailer?.wake(), webhooks });
   const offers = new OfferScheduler({ store, registry, commits, logger });
   const timings: SessionTimings = { heartbeatIntervalMs: options.heartbeatIntervalMs ?? Math.min(DEFAULT_HEARTBEAT_INTERVAL_MS, policy.leaseMs / 3), leaseMs: policy.leaseMs };
   const completion = new BundleCompletion({
@@ -78,7 +87,11 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
     notify: (notification) => notifier.notify(notification),
     subscribe: (subscription) => notifier.subscribe(subscription),
     webhooks,
+    mailEnabled: mailer !== null,
   };
+  const announced = new Set(store.embargoes.list().filter(closedByDecision).map((embargo) => embargo.name));
+  mailer?.start();
+  tellMaintainers(hub);
 
   const listener = await listen({
     host: options.host ?? DEFAULT_HOST,
@@ -96,7 +109,11 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
       const now = Date.now();
       const swept = store.dispatch.sweep(now);
       const expired = store.expireDue(now);
-      for (const closure of expired) logger.info({ embargo: closure.subject.name, cancelled: closure.cancelled.length }, 'embargo deadline passed; its jobs are cancelled');
+      for (const closure of expired) {
+        logger.info({ embargo: closure.subject.name, cancelled: closure.cancelled.length }, 'embargo disclosure date passed: disclosed, its jobs are cancelled');
+        announced.add(closure.subject.name);
+        hub.notify({ kind: darkroom.v1.NotificationKind.EMBARGO_DISCLOSED, embargo: closure.subject.name, bundleId: '', atMs: now });
+      }
       const agents = new Set([...swept.map((j) => j.agentName), ...expired.flatMap((c) => c.cancelled.map((j) => j.agentName))]);
       for (const name of agents) hub.offerTo(name);
       for (const bundleId of new Set(swept.map((j) => j.bundleId))) judgeBundle(hub, bundleId, { now });
@@ -107,7 +124,10 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
   }, SWEEP_INTERVAL_MS);
   const watcher = new ChangeWatcher(store.db, {
     intervalMs: CHANGE_POLL_MS,
-    onChange: () => reconcile(hub),
+    onChange: () => {
+      reconcile(hub, announced);
+      mailer?.wake();
+    },
     onError: (error) => logger.error({ err: messageOf(error) }, 'applying an admin change failed; will try again on the next change'),
   });
   watcher.start();
@@ -124,6 +144,7 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
       watcher.stop();
       completion.stop();
       await listener.close();
+      await mailer?.stop();
       commits.flush();
       store.write(() => store.parties.clearConnected());
       store.close();
@@ -131,8 +152,34 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
   };
 }
 
-/** After an admin change: close revoked parties' connections, deliver cancels, offer new work, re-judge bars. */
-function reconcile(hub: Hub): void {
+/** Withdrawn or disclosed: closed by someone's decision, which members are told of. */
+function closedByDecision(embargo: Embargo): boolean {
+  return embargo.withdrawnAt !== null || embargo.disclosedAt !== null;
+}
+
+/** Maintainers who joined an embargo since they were last told: their mail queued, live connections told. */
+function tellMaintainers(hub: Hub): void {
+  const now = Date.now();
+  for (const told of hub.store.tellNewMaintainers(now)) {
+    hub.logger.info(told, 'maintainer added to an embargo; telling them');
+    hub.notify({ kind: darkroom.v1.NotificationKind.MAINTAINER_ADDED, embargo: told.embargo, maintainer: told.maintainer, bundleId: '', atMs: now });
+  }
+}
+
+/** Embargoes an admin command withdrew or disclosed since the last look: their members are told (mail was queued by the command). */
+function announceClosures(hub: Hub, announced: Set<string>): void {
+  for (const embargo of hub.store.embargoes.list().filter((candidate) => closedByDecision(candidate) && !announced.has(candidate.name))) {
+    announced.add(embargo.name);
+    const kind = embargo.withdrawnAt !== null ? darkroom.v1.NotificationKind.EMBARGO_WITHDRAWN : darkroom.v1.NotificationKind.EMBARGO_DISCLOSED;
+    hub.notify({ kind, embargo: embargo.name, bundleId: '', atMs: embargo.withdrawnAt ?? embargo.disclosedAt ?? Date.now() });
+  }
+}
+
+/**
+ * After an admin change: close revoked parties' connections, deliver cancels, offer new work,
+ * re-judge bars, tell maintainers added to an embargo and members of one withdrawn or disclosed.
+ */
+function reconcile(hub: Hub, announced: Set<string>): void {
   for (const party of hub.store.revokedParties()) {
     for (const connection of hub.registry.connections(party.name)) {
       hub.logger.warn({ party: party.name }, 'closing the connection of a revoked party');
@@ -141,6 +188,8 @@ function reconcile(hub: Hub): void {
   }
   hub.offerToAll();
   judgeChangedBars(hub, Date.now());
+  tellMaintainers(hub);
+  announceClosures(hub, announced);
 }
 
 /** Lets an authenticated peer in by its enrolled key and role, or refuses it with the reason. */

@@ -33,6 +33,8 @@ export interface Hub {
   bundleChanged(bundleId: string, jobId: string): void;
   /** Pushes a metadata-only notification to subscribed maintainers at once (and their webhooks). */
   notify(notification: NotificationInit): void;
+  /** True when the operator configured an SMTP relay (`subscribe --email` is refused otherwise). */
+  readonly mailEnabled: boolean;
   /** Registers a live subscription of one maintainer connection; removed when the channel closes. */
   subscribe(subscription: LiveSubscription): void;
   /** What the operator allows as webhook targets. */

@@ -21,6 +21,7 @@ import type { Hub } from './hub.js';
 import { embargoListOf } from './maintainer-embargoes.js';
 import { packWithin, recipientOf } from './maintainer-pack.js';
 import { publishApprovals } from './maintainer-approvals.js';
+import { payloadChunk } from './payload-chunk.js';
 import { activeEmbargoOf, beginUpload, rewrapBundle, uploadChunk, type IntakeContext } from './maintainer-upload.js';
 import { bundleComplete, jobOutcome, jobView, latestResults, type JobRecord } from './maintainer-views.js';
 
@@ -133,6 +134,11 @@ class MaintainerSession {
         return { embargoList: embargoListOf(this.#hub.store, this.#party(), { now: Date.now() }) };
       case 'subscribe':
         return { subscribed: this.#subscribe(envelope.subscribe as darkroom.v1.Subscribe) };
+      case 'bundleFetchRequest':
+        return { sealedBundle: this.#sealedBundle(envelope.bundleFetchRequest!.bundleId ?? '') };
+      case 'bundleRequest':
+        this.#sealedTo(envelope.bundleRequest!.bundleId ?? '');
+        return { bundleChunk: await payloadChunk(this.#hub.store, envelope.bundleRequest!) };
       default:
         throw new WireError('UNEXPECTED_MESSAGE', `A maintainer connection does not take '${envelope.body}' messages`);
     }
@@ -166,6 +172,19 @@ class MaintainerSession {
     return { bundle, embargo, party };
   }
 
+  /** The stanza sealed to this maintainer, if the submitter sealed the bundle to them. */
+  #sealedTo(bundleId: string): { bundle: Bundle; embargo: Embargo; stanza: Uint8Array } {
+    const { bundle, embargo, party } = this.#bundle(bundleId);
+    const stanza = this.#hub.store.bundles.stanzaFor(bundle.id, party.id);
+    if (!stanza || !bundle.complete) throw new WireError('NOT_FOUND', `Bundle ${bundle.id} was not sealed to '${party.name}'${bundle.complete ? '' : ' (or its upload is not complete)'}: ask its submitter to seal it to you (approve your key, then 'darkroom rewrap')`);
+    return { bundle, embargo, stanza };
+  }
+
+  #sealedBundle(bundleId: string): darkroom.v1.SealedBundleForMaintainer.$Properties {
+    const { bundle, embargo, stanza } = this.#sealedTo(bundleId);
+    return { bundleId: bundle.id, header: bundle.header, stanza, payloadBytes: bundle.payloadBytes, maintainers: this.#hub.store.embargoes.maintainersOf(embargo).map(recipientOf) };
+  }
+
   #records(bundleId: string): JobRecord[] {
     const { store } = this.#hub;
     const results = latestResults(store.results.byBundle(bundleId));
@@ -188,7 +207,9 @@ class MaintainerSession {
     const report = aggregate(this.#records(bundle.id).map(jobOutcome), { workloads: bundle.workloads });
     const { store } = this.#hub;
     store.write(() => store.audit.append({ actor: party.name, action: 'report.read', subject: bundle.id, details: { embargo: embargo.name } }, Date.now()));
-    return reportToProto({ ...report, complete: report.complete && bundle.complete }, { bundleId: bundle.id, embargo: embargo.name, barVerdictJson: barVerdictJson(store, bundle, { now: Date.now() }) });
+    const proto = reportToProto({ ...report, complete: report.complete && bundle.complete }, { bundleId: bundle.id, embargo: embargo.name, barVerdictJson: barVerdictJson(store, bundle, { now: Date.now() }) });
+    proto.embargoDisclosedAtMs = embargo.disclosedAt ?? 0;
+    return proto;
   }
 
   #logs(request: darkroom.v1.LogsRequest): darkroom.v1.Logs.$Properties {
@@ -225,6 +246,7 @@ class MaintainerSession {
     for (const bundleId of request.bundleIds) this.#bundle(bundleId);
     const trees = request.trees.map((tree) => checkName(tree, 'Tree'));
     if (request.webhook) this.#subscribeWebhook(party, { embargoes: request.all ? maintained : request.embargoes, trees, webhook: request.webhook });
+    if (request.email) this.#subscribeMail(party, { all: request.all, embargoes: request.embargoes, trees, address: request.email, namesEmbargo: request.mailNamesEmbargo });
     this.#hub.subscribe({
       partyName: party.name,
       channel: this.#channel,
@@ -233,6 +255,19 @@ class MaintainerSession {
       trees: new Set(trees),
     });
     return { embargoes: request.all ? maintained : [...new Set(request.embargoes)] };
+  }
+
+  /** Mail subscriptions: `all` covers every embargo the maintainer belongs to, now and later. */
+  #subscribeMail(party: Party, target: { all: boolean; embargoes: string[]; trees: string[]; address: string; namesEmbargo: boolean }): void {
+    if (!this.#hub.mailEnabled) throw new WireError('BAD_REQUEST', "This coordinator has no mail relay: ask its operator to start 'coordinator serve' with --smtp-host and --mail-from (docs/notifications.md), or subscribe a --webhook");
+    const { store } = this.#hub;
+    const now = Date.now();
+    const options = { address: target.address, namesEmbargo: target.namesEmbargo, now };
+    store.write(() => {
+      if (target.all) store.mailSubscriptions.add(party, { all: true }, options);
+      for (const embargo of target.embargoes) store.mailSubscriptions.add(party, { embargo }, options);
+      for (const tree of target.trees) store.mailSubscriptions.add(party, { tree }, options);
+    });
   }
 
   /** Durable subscriptions: the coordinator POSTs matching notifications to the webhook. */

@@ -47,9 +47,13 @@ function checkHeader(context: IntakeContext, signedHeader: Uint8Array): ParsedHe
   return parsed;
 }
 
-/** Checks each stanza (signed by the bundle's signer) and names the eligible agent it is sealed to. */
+/**
+ * Checks each stanza (signed by the bundle's signer) and names the eligible agent or the embargo's
+ * maintainer it is sealed to (maintainers get the series too: `darkroom fetch`).
+ */
 export function routeStanzas(context: IntakeContext, parsed: ParsedHeader, embargo: Embargo, stanzas: readonly Uint8Array[]): StanzaFor[] {
-  const agents = new Map(context.hub.store.embargoes.eligibleTesters(embargo).map((agent) => [hex(agent.boxKey), agent]));
+  const { embargoes } = context.hub.store;
+  const agents = new Map([...embargoes.eligibleTesters(embargo), ...embargoes.maintainersOf(embargo)].map((party) => [hex(party.boxKey), party]));
   const seen = new Set<string>();
   return stanzas.map((bytes, index) => {
     let recipientKey: Uint8Array;
@@ -59,8 +63,8 @@ export function routeStanzas(context: IntakeContext, parsed: ParsedHeader, embar
       throw new WireError('BAD_REQUEST', `Stanza ${index} of bundle ${parsed.bundleId} refused: ${(cause as Error).message}`, { cause });
     }
     const agent = agents.get(hex(recipientKey));
-    if (!agent) throw new WireError('BAD_REQUEST', `Stanza ${index} of bundle ${parsed.bundleId} is sealed to box key ${hex(recipientKey).slice(0, 16)}…, which is no eligible agent of embargo '${embargo.name}': fetch a fresh recipient list and seal again`);
-    if (seen.has(agent.name)) throw new WireError('BAD_REQUEST', `Bundle ${parsed.bundleId} has two stanzas for agent '${agent.name}': seal once per recipient`);
+    if (!agent) throw new WireError('BAD_REQUEST', `Stanza ${index} of bundle ${parsed.bundleId} is sealed to box key ${hex(recipientKey).slice(0, 16)}…, which is no eligible agent or maintainer of embargo '${embargo.name}': fetch a fresh recipient list and seal again`);
+    if (seen.has(agent.name)) throw new WireError('BAD_REQUEST', `Bundle ${parsed.bundleId} has two stanzas for '${agent.name}': seal once per recipient`);
     seen.add(agent.name);
     return { recipient: agent.name, stanza: bytes };
   });

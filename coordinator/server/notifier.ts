@@ -1,13 +1,26 @@
 // Notifications: metadata-only events pushed at once to every subscribed maintainer connection,
-// and POSTed to the webhooks maintainers registered. Only maintainers of the embargo hear of it.
+// POSTed to the webhooks maintainers registered and queued as mail to subscribed addresses. Only
+// maintainers of the embargo hear of it; of MAINTAINER_ADDED, only the maintainer added.
 import { darkroom } from '../../proto/darkroom.js';
 import { messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
+import type { Notice } from '../store/mail-queue.js';
 import type { Store } from '../store/store.js';
 import type { LiveSubscription, NotificationInit } from './hub.js';
 import { postWebhook, type WebhookPolicy } from './webhook-target.js';
 
 export const WEBHOOK_TIMEOUT_MS = 5_000;
+
+/** Kinds that are mailed: the ones a person acts on, not every job's progress or end. */
+export const MAILED_KINDS: ReadonlySet<darkroom.v1.NotificationKind> = new Set([
+  darkroom.v1.NotificationKind.BUNDLE_SUBMITTED,
+  darkroom.v1.NotificationKind.BUNDLE_COMPLETE,
+  darkroom.v1.NotificationKind.BAR_MET,
+  darkroom.v1.NotificationKind.BAR_FAILED,
+  darkroom.v1.NotificationKind.MAINTAINER_ADDED,
+  darkroom.v1.NotificationKind.EMBARGO_WITHDRAWN,
+  darkroom.v1.NotificationKind.EMBARGO_DISCLOSED,
+]);
 
 /** The webhook body: the notification's fields as JSON, kinds and statuses as words. */
 export function webhookBody(notification: NotificationInit): string {
@@ -20,11 +33,14 @@ export class Notifier {
   readonly #logger: Logger;
   readonly #live = new Set<LiveSubscription>();
   readonly #webhooks: WebhookPolicy;
+  readonly #mailQueued: () => void;
 
-  constructor(store: Store, logger: Logger, webhooks: WebhookPolicy = { allowPrivate: false }) {
+  /** `mailQueued` is called after mail was queued (the sender then looks at the queue). */
+  constructor(store: Store, logger: Logger, options: { mailQueued: () => void; webhooks?: WebhookPolicy }) {
     this.#store = store;
     this.#logger = logger;
-    this.#webhooks = webhooks;
+    this.#mailQueued = options.mailQueued;
+    this.#webhooks = options.webhooks ?? { allowPrivate: false };
   }
 
   subscribe(subscription: LiveSubscription): void {
@@ -36,6 +52,7 @@ export class Notifier {
     const embargo = this.#store.embargoes.byName(notification.embargo);
     if (!embargo) return;
     const mayHear = (partyName: string) => {
+      if (notification.maintainer && partyName !== notification.maintainer) return false;
       const party = this.#store.parties.byName(partyName);
       return party !== null && party.revokedAt === null && this.#store.embargoes.isMaintainerOf(party, embargo);
     };
@@ -46,12 +63,22 @@ export class Notifier {
       if (wanted && !live.channel.closed && mayHear(live.partyName)) live.channel.send({ notification });
     }
     if (notification.kind === darkroom.v1.NotificationKind.JOB_PROGRESS) return;
+    if (MAILED_KINDS.has(notification.kind)) this.#queueMail(notification);
     const hooks = [...this.#store.subscriptions.forEmbargo(notification.embargo), ...(notification.tree ? this.#store.subscriptions.forTree(notification.tree) : [])];
     const sent = new Set<string>();
     for (const sub of hooks) {
       if (!sub.webhook || sent.has(sub.webhook) || !mayHear(sub.partyName)) continue;
       sent.add(sub.webhook);
       this.#post(sub.webhook, webhookBody(notification));
+    }
+  }
+
+  #queueMail(notification: NotificationInit): void {
+    try {
+      const added = this.#store.queueMail(JSON.parse(webhookBody(notification)) as Notice, { now: Date.now() });
+      if (added > 0) this.#mailQueued();
+    } catch (error) {
+      this.#logger.error({ err: messageOf(error), kind: notification.kind }, 'queueing notification mail failed');
     }
   }
 

@@ -15,6 +15,7 @@ export type AuditAction =
   | 'embargo.created'
   | 'embargo.withdrawn'
   | 'embargo.expired'
+  | 'embargo.disclosed'
   | 'embargo.bar'
   | 'approvals.published'
   | 'bundle.accepted'
@@ -24,7 +25,8 @@ export type AuditAction =
   | 'result.accepted'
   | 'report.read'
   | 'subscription.added'
-  | 'subscription.removed';
+  | 'subscription.removed'
+  | 'subscription.mail';
 
 export interface AuditEntry {
   /** 'admin' for the CLI, 'coordinator' for the server's own decisions, else a party's name. */

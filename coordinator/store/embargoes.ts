@@ -7,7 +7,7 @@ import { isMember, parseMembers, type Members } from './members.js';
 import { checkName } from './names.js';
 import type { Parties, Party, Role } from './parties.js';
 
-export type EmbargoState = 'active' | 'withdrawn' | 'expired';
+export type EmbargoState = 'active' | 'withdrawn' | 'disclosed' | 'expired';
 
 export interface Embargo {
   id: number;
@@ -19,6 +19,8 @@ export interface Embargo {
   withdrawnAt: number | null;
   /** When the server noticed the deadline had passed and cancelled the jobs. */
   expiredAt: number | null;
+  /** When it was disclosed: by the administrator, or by the server at the disclosure date. */
+  disclosedAt: number | null;
   /** The quality bar as validated JSON (coordinator/bar/format.ts), or null when it has none. */
   barJson: string | null;
 }
@@ -41,6 +43,7 @@ interface RawEmbargo {
   created_at: number;
   withdrawn_at: number | null;
   expired_at: number | null;
+  disclosed_at: number | null;
   bar_json: string | null;
 }
 
@@ -55,12 +58,17 @@ const fromRaw = (raw: RawEmbargo): Embargo => ({
   createdAt: raw.created_at,
   withdrawnAt: raw.withdrawn_at,
   expiredAt: raw.expired_at,
+  disclosedAt: raw.disclosed_at,
   barJson: raw.bar_json,
 });
 
-/** Withdrawn wins over expired; a deadline passed means not active even before the server notices. */
+/**
+ * Withdrawn wins over disclosed, disclosed over expired; a deadline passed means not active even
+ * before the server notices (and discloses it).
+ */
 export function embargoState(embargo: Embargo, now: number): EmbargoState {
   if (embargo.withdrawnAt !== null) return 'withdrawn';
+  if (embargo.disclosedAt !== null) return 'disclosed';
   if (now >= embargo.untilMs || embargo.expiredAt !== null) return 'expired';
   return 'active';
 }
@@ -89,6 +97,9 @@ export class Embargoes {
   readonly #expire;
   readonly #due;
   readonly #setBar;
+  readonly #disclose;
+  readonly #told;
+  readonly #tell;
 
   constructor(db: Db, audit: AuditLog, parties: Parties) {
     this.#audit = audit;
@@ -99,8 +110,11 @@ export class Embargoes {
     this.#list = db.prepare<[], RawEmbargo>('SELECT * FROM embargoes ORDER BY until_ms, name');
     this.#withdraw = db.prepare('UPDATE embargoes SET withdrawn_at = ? WHERE id = ? AND withdrawn_at IS NULL');
     this.#expire = db.prepare('UPDATE embargoes SET expired_at = ? WHERE id = ?');
-    this.#due = db.prepare<[number], RawEmbargo>('SELECT * FROM embargoes WHERE withdrawn_at IS NULL AND expired_at IS NULL AND until_ms <= ?');
+    this.#due = db.prepare<[number], RawEmbargo>('SELECT * FROM embargoes WHERE withdrawn_at IS NULL AND expired_at IS NULL AND disclosed_at IS NULL AND until_ms <= ?');
     this.#setBar = db.prepare('UPDATE embargoes SET bar_json = ? WHERE id = ?');
+    this.#disclose = db.prepare('UPDATE embargoes SET disclosed_at = ? WHERE id = ? AND disclosed_at IS NULL AND withdrawn_at IS NULL');
+    this.#told = db.prepare<[number], { party_id: number }>('SELECT party_id FROM embargo_maintainers_told WHERE embargo_id = ?');
+    this.#tell = db.prepare('INSERT OR IGNORE INTO embargo_maintainers_told (embargo_id, party_id, told_at) VALUES (?, ?, ?)');
   }
 
   /** Creates an embargo; named parties must exist with the right role. Call in a write transaction. */
@@ -152,6 +166,30 @@ export class Embargoes {
     this.#withdraw.run(now, embargo.id);
     this.#audit.append({ actor, action: 'embargo.withdrawn', subject: name }, now);
     return { ...embargo, withdrawnAt: now };
+  }
+
+  /**
+   * Marks the embargo disclosed (the caller cancels its jobs in the same transaction). A withdrawn
+   * or already disclosed embargo is refused; `actor` 'coordinator' is the disclosure date passing.
+   */
+  markDisclosed(name: string, { actor, now }: { actor: string; now: number }): Embargo {
+    const embargo = this.require(name);
+    if (embargo.withdrawnAt !== null) throw new StoreError('EMBARGO_CLOSED', `Embargo '${name}' was withdrawn at ${new Date(embargo.withdrawnAt).toISOString()}: a withdrawn embargo is not disclosed`);
+    if (embargo.disclosedAt !== null) throw new StoreError('EMBARGO_CLOSED', `Embargo '${name}' was already disclosed at ${new Date(embargo.disclosedAt).toISOString()}`);
+    this.#disclose.run(now, embargo.id);
+    this.#audit.append({ actor, action: 'embargo.disclosed', subject: name, details: { until_ms: embargo.untilMs } }, now);
+    return { ...embargo, disclosedAt: now };
+  }
+
+  /**
+   * Maintainers of an open embargo who have not been told they belong to it yet, recorded as told
+   * now (call in a write transaction, with the mail that tells them).
+   */
+  takeUntoldMaintainers(embargo: Embargo, now: number): Party[] {
+    const told = new Set(this.#told.all(embargo.id).map((row) => row.party_id));
+    const fresh = this.maintainersOf(embargo).filter((party) => !told.has(party.id));
+    for (const party of fresh) this.#tell.run(embargo.id, party.id, now);
+    return fresh;
   }
 
   /** Sets or replaces the quality bar (validated JSON, see coordinator/bar/format.ts). Call in a write transaction. */

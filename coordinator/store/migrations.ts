@@ -148,4 +148,43 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE UNIQUE INDEX parties_box_key ON parties(box_key);
   `,
+  `
+  ALTER TABLE embargoes ADD COLUMN disclosed_at INTEGER;
+
+  CREATE TABLE mail_subscriptions (
+    id INTEGER PRIMARY KEY,
+    party_id INTEGER NOT NULL REFERENCES parties(id),
+    address TEXT NOT NULL,
+    embargo_id INTEGER REFERENCES embargoes(id),
+    tree TEXT,
+    names_embargo INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    CHECK (embargo_id IS NULL OR tree IS NULL)
+  );
+  CREATE INDEX mail_subscriptions_party ON mail_subscriptions(party_id);
+
+  CREATE TABLE mail_queue (
+    id INTEGER PRIMARY KEY,
+    event_key TEXT NOT NULL,
+    address TEXT NOT NULL,
+    token TEXT NOT NULL UNIQUE,
+    notification_json TEXT NOT NULL,
+    names_embargo INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    abandoned_at INTEGER,
+    last_error TEXT,
+    UNIQUE (event_key, address)
+  );
+  CREATE INDEX mail_queue_due ON mail_queue(next_attempt_at) WHERE sent_at IS NULL AND abandoned_at IS NULL;
+
+  CREATE TABLE embargo_maintainers_told (
+    embargo_id INTEGER NOT NULL REFERENCES embargoes(id),
+    party_id INTEGER NOT NULL REFERENCES parties(id),
+    told_at INTEGER NOT NULL,
+    PRIMARY KEY (embargo_id, party_id)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -12,6 +12,8 @@ import { Dispatch } from './dispatch.js';
 import { Embargoes, embargoState, type Embargo } from './embargoes.js';
 import { StoreError } from './errors.js';
 import { Jobs, type Job } from './jobs.js';
+import { MailQueue, type Notice } from './mail-queue.js';
+import { MailSubscriptions } from './mail-subscriptions.js';
 import { Parties, type Declaration, type Party, type Role } from './parties.js';
 import { Results } from './results.js';
 import { Subscriptions } from './subscriptions.js';
@@ -56,6 +58,8 @@ export class Store {
   readonly subscriptions: Subscriptions;
   readonly barVerdicts: BarVerdicts;
   readonly approvalLists: ApprovalLists;
+  readonly mailSubscriptions: MailSubscriptions;
+  readonly mailQueue: MailQueue;
 
   /** Opens DATA/coordinator.db (creating it with `create`), migrated to the current schema. */
   static open(dataDir: string, options: StoreOptions = {}): Store {
@@ -78,6 +82,8 @@ export class Store {
     this.subscriptions = new Subscriptions(db, this.audit, this.embargoes);
     this.barVerdicts = new BarVerdicts(db);
     this.approvalLists = new ApprovalLists(db, this.audit);
+    this.mailSubscriptions = new MailSubscriptions(db, this.audit, this.embargoes);
+    this.mailQueue = new MailQueue(db);
   }
 
   /** Runs `fn` in one write transaction (BEGIN IMMEDIATE); store calls inside it join it. */
@@ -141,21 +147,68 @@ export class Store {
     });
   }
 
-  /** Withdraws an embargo and cancels its open jobs, at once. */
+  /**
+   * Queues the notification's mail to every subscribed address that may hear of it, in the caller's
+   * transaction (or its own): the mail is as durable as the event. Returns the mails added.
+   */
+  queueMail(notice: Notice, options: { now: number }): number {
+    return this.write(() => {
+      const embargo = this.embargoes.byName(String(notice.embargo ?? ''));
+      if (!embargo) return 0;
+      const tree = typeof notice.tree === 'string' ? notice.tree : undefined;
+      const onlyParty = typeof notice.maintainer === 'string' && notice.maintainer !== '' ? notice.maintainer : undefined;
+      const recipients = this.mailSubscriptions.recipients(embargo, { ...(tree ? { tree } : {}), ...(onlyParty ? { onlyParty } : {}) });
+      return this.mailQueue.enqueue(notice, recipients, options.now);
+    });
+  }
+
+  /** Withdraws an embargo, cancels its open jobs and queues the members' mail, at once. */
   withdrawEmbargo(name: string, options: { actor: string; now: number }): Closure<Embargo> {
     return this.write(() => {
       const embargo = this.embargoes.markWithdrawn(name, options);
+      this.queueMail({ kind: 'EMBARGO_WITHDRAWN', embargo: embargo.name, atMs: options.now }, options);
       return { subject: embargo, cancelled: this.jobs.cancelOpen({ embargoId: embargo.id }, { ...options, reason: 'embargo withdrawn' }) };
     });
   }
 
-  /** Closes every embargo whose deadline passed, cancelling its open jobs; the server runs it on a timer. */
+  /**
+   * Discloses an embargo: its open jobs are cancelled (agents wipe them, as on withdrawal), it is
+   * marked disclosed and its members' mail is queued, at once. Results stay readable.
+   */
+  discloseEmbargo(name: string, options: { actor: string; now: number; reason?: string }): Closure<Embargo> {
+    return this.write(() => {
+      const embargo = this.embargoes.markDisclosed(name, options);
+      this.queueMail({ kind: 'EMBARGO_DISCLOSED', embargo: embargo.name, atMs: options.now }, options);
+      return { subject: embargo, cancelled: this.jobs.cancelOpen({ embargoId: embargo.id }, { ...options, reason: options.reason ?? 'embargo disclosed' }) };
+    });
+  }
+
+  /**
+   * Discloses every embargo whose disclosure date passed, cancelling its open jobs; the server
+   * runs it on a timer.
+   */
   expireDue(now: number): Array<Closure<Embargo>> {
     return this.write(() =>
       this.embargoes.due(now).map((embargo) => {
         this.embargoes.markExpired(embargo, now);
-        return { subject: { ...embargo, expiredAt: now }, cancelled: this.jobs.cancelOpen({ embargoId: embargo.id }, { reason: 'embargo deadline passed', actor: 'coordinator', now }) };
+        const closure = this.discloseEmbargo(embargo.name, { actor: 'coordinator', now, reason: 'embargo deadline passed' });
+        return { ...closure, subject: { ...closure.subject, expiredAt: now } };
       }),
+    );
+  }
+
+  /**
+   * Maintainers who joined an open embargo since they were last told (named at its creation, or
+   * enrolled into one of its groups): recorded as told, their mail queued, at once.
+   */
+  tellNewMaintainers(now: number): Array<{ embargo: string; maintainer: string }> {
+    return this.write(() =>
+      this.embargoes.list().filter((embargo) => embargoState(embargo, now) === 'active').flatMap((embargo) =>
+        this.embargoes.takeUntoldMaintainers(embargo, now).map((party) => {
+          this.queueMail({ kind: 'MAINTAINER_ADDED', embargo: embargo.name, maintainer: party.name, atMs: now }, { now });
+          return { embargo: embargo.name, maintainer: party.name };
+        }),
+      ),
     );
   }
 

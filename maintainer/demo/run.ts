@@ -55,6 +55,10 @@ export interface DemoOptions {
 
 export class DemoRunError extends DarkroomError<'DEMO_STEP_FAILED' | 'DEMO_TIMEOUT'> {}
 
+/** The KCIDB export of the demo's bundle, in the work directory, and the origin it is made for. */
+export const DEMO_KCIDB_FILE = 'kcidb.json';
+export const DEMO_KCIDB_ORIGIN = 'darkroom_demo';
+
 /** Runs the demo; resolves to 0 when the flow ended as designed (see `demoOutcome`). */
 export async function runDemo(options: DemoOptions): Promise<number> {
   const dir = options.dir ?? await mkdtemp(join(tmpdir(), 'darkroom-demo-'));
@@ -125,6 +129,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     for (const line of log.split('\n').filter((l) => /not ok|holds_one_page|^#|==>/.test(l)).slice(0, 12)) options.say(`   ${line}`);
     options.say('9. Tested-by trailers for the testers whose signed results passed, verified against their approved keys:');
     for (const line of (await cli(['trailers', bundleId])).trimEnd().split('\n')) options.say(`   ${line}`);
+    if (options.afterFlow) {
+      options.say(`10. Embargo ${DEMO_EMBARGO} stays open while the dashboard shows it (without --dashboard the demo discloses it and exports to KCIDB)`);
+    } else {
+      await cli(['coordinator', 'embargo', 'disclose', '--data', data, '--name', DEMO_EMBARGO]);
+      const kcidb = join(dir, DEMO_KCIDB_FILE);
+      await cli(['export', 'kcidb', bundleId, '--origin', DEMO_KCIDB_ORIGIN, '--out', kcidb]);
+      options.say(`10. Embargo ${DEMO_EMBARGO} disclosed; the results as a KCIDB 5.3 document for KernelCI (docs/kcidb.md): ${kcidb}`);
+    }
     const code = demoOutcome(report);
     options.say(code === 0
       ? 'As designed: two classes pass; the arm64 lab with 64K pages fails exactly one test case (holds_one_page), which fails on the base too, so the quality bar is met.'

@@ -7,6 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEMO_FAILING_CASE, DEMO_SERIES_DIR } from '../../maintainer/demo/project.js';
+import { DEMO_KCIDB_FILE } from '../../maintainer/demo/run.js';
+import { kcidbProblems } from '../support/kcidb-schema.js';
 import { tempDir } from '../support/bundle-fixture.js';
 import { runCli } from '../support/agent-process.js';
 
@@ -37,6 +39,12 @@ test('darkroom demo runs the whole flow and reports what it was designed to show
     const bytes = await readFile(file);
     for (const needle of ['read_line_stays_in_bounds', DEMO_FAILING_CASE, ...patches]) assert.ok(!bytes.includes(needle), `${file} holds '${needle}'`);
   }
+  const kcidb = JSON.parse(await readFile(join(dir, DEMO_KCIDB_FILE), 'utf8')) as { checkouts: unknown[]; builds: unknown[]; tests: Array<{ path: string }> };
+  assert.deepEqual(kcidbProblems(kcidb), [], 'the KCIDB export of the demo bundle is valid against the official 5.3 schema');
+  assert.equal(kcidb.checkouts.length, 1);
+  assert.equal(kcidb.builds.length, 3);
+  assert.ok(kcidb.tests.some((test) => test.path === 'boot'));
+  assert.ok(kcidb.tests.some((test) => /^unit\..*holds_one_page$/.test(test.path)), 'the failing case is a dotted path under its workload');
   const left = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((line) => line.includes(dir));
   assert.deepEqual(left, [], 'every demo process has exited');
 });

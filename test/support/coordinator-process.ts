@@ -27,8 +27,8 @@ export interface CoordinatorProcess extends LabAddress {
 }
 
 /** Spawns `coordinator serve` and resolves with its URL once it says it listens. */
-function serve(dataDir: string, listen: string, logPath: string): Promise<{ child: ChildProcess; url: string; port: number }> {
-  const child = spawn(process.execPath, [CLI, 'coordinator', 'serve', '--data', dataDir, '--listen', listen], { stdio: ['ignore', 'pipe', 'pipe'] });
+function serve(dataDir: string, listen: string, logPath: string, serveArgs: readonly string[]): Promise<{ child: ChildProcess; url: string; port: number }> {
+  const child = spawn(process.execPath, [CLI, 'coordinator', 'serve', '--data', dataDir, '--listen', listen, ...serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr!.pipe(createWriteStream(logPath, { flags: 'a' }));
   return new Promise((resolve, reject) => {
     let stdout = '';
@@ -51,12 +51,13 @@ function serve(dataDir: string, listen: string, logPath: string): Promise<{ chil
 }
 
 /** A fresh coordinator data directory and a `coordinator serve` process on an ephemeral port. */
-export async function startCoordinatorProcess(t: TestContext): Promise<CoordinatorProcess> {
+export async function startCoordinatorProcess(t: TestContext, options: { serveArgs?: string[] } = {}): Promise<CoordinatorProcess> {
+  const serveArgs = options.serveArgs ?? [];
   const dir = await tempDir(t, 'dr-coord-');
   const dataDir = join(dir, 'coordinator');
   const { fingerprint } = await initCoordinator(dataDir);
   const logPath = join(dir, COORDINATOR_LOG);
-  const first = await serve(dataDir, '127.0.0.1:0', logPath);
+  const first = await serve(dataDir, '127.0.0.1:0', logPath, serveArgs);
   const lab: CoordinatorProcess = {
     dataDir,
     coordinator: { url: first.url, fingerprint, port: first.port },
@@ -65,7 +66,7 @@ export async function startCoordinatorProcess(t: TestContext): Promise<Coordinat
     kill: () => killHard(lab.child),
     restart: async () => {
       await killHard(lab.child);
-      lab.child = (await serve(dataDir, `127.0.0.1:${lab.coordinator.port}`, logPath)).child;
+      lab.child = (await serve(dataDir, `127.0.0.1:${lab.coordinator.port}`, logPath, serveArgs)).child;
     },
     logLines: async () => (await readFile(logPath, 'utf8')).split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>),
   };

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { darkroom } from '../../proto/darkroom.js';
 import { initCoordinator } from '../../coordinator/admin/init.js';
-import { startCoordinator, type RunningCoordinator } from '../../coordinator/server/coordinator.js';
+import { startCoordinator, type CoordinatorOptions, type RunningCoordinator } from '../../coordinator/server/coordinator.js';
 import { Store } from '../../coordinator/store/store.js';
 import { connectMaintainer, enrolMaintainer, type MaintainerConnection } from '../../maintainer/connection.js';
 import { MaintainerHome } from '../../maintainer/home.js';
@@ -45,7 +45,7 @@ function enrolDirect(admin: Store, name: string, groups: string[]): Identity {
 }
 
 /** `size` maintainers enrolled in the store, one agent to seal to, the submitter enrolled over the wire. */
-export async function startCrowd(dir: string, options: { size: number }): Promise<Crowd> {
+export async function startCrowd(dir: string, options: { size: number; coordinator?: CoordinatorOptions }): Promise<Crowd> {
   const dataDir = join(dir, 'coordinator');
   await initCoordinator(dataDir);
   const admin = Store.open(dataDir);
@@ -56,7 +56,7 @@ export async function startCrowd(dir: string, options: { size: number }): Promis
   const outsiderKeys = enrolDirect(admin, 'outsider', []);
   const submitterToken = admin.write(() => admin.tokens.issue({ role: 'maintainer', name: 'submitter', groups: [CROWD_GROUP], ttlMs: TOKEN_TTL_MS }, now)).token;
 
-  const coordinator = await startCoordinator(dataDir, { host: '127.0.0.1', port: 0, logger: silentLogger, allowPrivateWebhooks: true });
+  const coordinator = await startCoordinator(dataDir, { host: '127.0.0.1', port: 0, logger: silentLogger, allowPrivateWebhooks: true, ...options.coordinator });
   const home = new MaintainerHome(join(dir, 'home'));
   await enrolMaintainer(home, { coordinator: coordinator.url, fingerprint: coordinator.fingerprint, token: submitterToken, logger: silentLogger });
   admin.write(() => admin.embargoes.create({ name: CROWD_EMBARGO, testers: 'lab-a', maintainers: `@${CROWD_GROUP}`, until: new Date(now + EMBARGO_DAYS_MS).toISOString() }, { actor: 'admin', now }));

@@ -22,18 +22,20 @@ export class ScriptedAgent {
   readonly cancels: string[] = [];
   channel: Channel | null = null;
   readonly #results = new Map<string, SignedResultParts>();
+  readonly #stages: darkroom.v1.StageResult.$Properties[];
 
-  private constructor(name: string, identity: Identity, trees: string[]) {
+  private constructor(name: string, identity: Identity, trees: string[], stages: darkroom.v1.StageResult.$Properties[]) {
     this.name = name;
     this.identity = identity;
     this.trees = trees;
+    this.#stages = stages;
   }
 
-  /** Enrols `name` in group `group` over the wire. */
-  static async enrol(lab: LabAddress, name: string, options: { trees: string[]; group: string }): Promise<ScriptedAgent> {
+  /** Enrols `name` in group `group` over the wire; its results sign `stages` (default: apply and build passed). */
+  static async enrol(lab: LabAddress, name: string, options: { trees: string[]; group: string; stages?: darkroom.v1.StageResult.$Properties[] }): Promise<ScriptedAgent> {
     const decl = declaration(options.trees, { concurrency: options.trees.length, hardwareClass: SCRIPTED_HARDWARE_CLASS });
     const { identity } = await enrol(lab, 'agent', issueToken(lab, 'agent', name, [options.group]), decl);
-    return new ScriptedAgent(name, identity, options.trees);
+    return new ScriptedAgent(name, identity, options.trees, options.stages ?? [{ name: 'apply', status: darkroom.v1.Status.PASS }, { name: 'build', status: darkroom.v1.Status.PASS }]);
   }
 
   /** Connects (retrying while the coordinator is down), declares, and accepts what it is offered. */
@@ -64,7 +66,7 @@ export class ScriptedAgent {
       this.#results.set(key, signResult({
         jobId, attempt: offer.attempt, bundleId: offer.bundleId, agentName: this.name, tree: offer.tree, hardwareClass: SCRIPTED_HARDWARE_CLASS,
         status: darkroom.v1.Status.PASS, startedAtMs: Date.now() - 1_000, finishedAtMs: Date.now(),
-        stages: [{ name: 'apply', status: darkroom.v1.Status.PASS }, { name: 'build', status: darkroom.v1.Status.PASS }],
+        stages: this.#stages,
       }, this.identity));
     }
     return this.#results.get(key)!;

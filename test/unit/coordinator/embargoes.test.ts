@@ -67,3 +67,49 @@ test('a passed deadline is not active; expiry and withdrawal cancel open jobs', 
   assert.equal(store.jobs.pendingCancels(alice.id).length, 2, 'both offered jobs await a Cancel');
   assert.throws(() => acceptBundle(store, { embargo: 'CVE-2', submitter: m, agents: [alice] }), { code: 'EMBARGO_CLOSED' });
 });
+
+test('disclosure cancels open jobs, keeps results readable, queues the members\' mail once; at the date it happens by itself', async (t) => {
+  const store = await tempStore(t);
+  const alice = enrolAgent(store, 'alice');
+  const m = enrolMaintainer(store, 'm');
+  openEmbargo(store, 'CVE-1', 'alice');
+  openEmbargo(store, 'CVE-2', 'alice');
+  openEmbargo(store, 'CVE-3', 'alice');
+  store.mailSubscriptions.add(m, { all: true }, { address: 'm@example.org', namesEmbargo: false, now: T0 });
+  const bundleId = acceptBundle(store, { embargo: 'CVE-1', submitter: m, agents: [alice] });
+  assert.equal(store.dispatch.offerNext(alice, T0).length, 1);
+
+  const disclosed = store.discloseEmbargo('CVE-1', { actor: 'admin', now: T0 + 1 });
+  assert.deepEqual(disclosed.cancelled.map((job) => job.reason), ['embargo disclosed']);
+  assert.equal(embargoState(store.embargoes.require('CVE-1'), T0 + 1), 'disclosed');
+  assert.equal(store.jobs.pendingCancels(alice.id).length, 1, 'the agent is told to cancel and wipe, as on withdrawal');
+  assert.equal(store.jobs.byBundle(bundleId).length, 1, 'the bundle and its jobs stay readable');
+  assert.throws(() => store.discloseEmbargo('CVE-1', { actor: 'admin', now: T0 + 2 }), { code: 'EMBARGO_CLOSED', message: /already disclosed/ });
+  store.withdrawEmbargo('CVE-2', { actor: 'admin', now: T0 + 2 });
+  assert.throws(() => store.discloseEmbargo('CVE-2', { actor: 'admin', now: T0 + 3 }), { code: 'EMBARGO_CLOSED', message: /withdrawn/ });
+  assert.deepEqual(store.mailQueue.due(T0 + 3, 10).map((mail) => [mail.notice.kind, mail.notice.embargo, mail.address]), [
+    ['EMBARGO_DISCLOSED', 'CVE-1', 'm@example.org'],
+    ['EMBARGO_WITHDRAWN', 'CVE-2', 'm@example.org'],
+  ]);
+  assert.equal(store.queueMail({ kind: 'EMBARGO_DISCLOSED', embargo: 'CVE-1', atMs: T0 + 4 }, { now: T0 + 4 }), 0, 'the same event is not queued twice');
+
+  const three = store.embargoes.require('CVE-3');
+  const due = store.expireDue(three.untilMs);
+  assert.deepEqual(due.map((closure) => closure.subject.name), ['CVE-3']);
+  assert.equal(embargoState(store.embargoes.require('CVE-3'), three.untilMs), 'disclosed', 'the disclosure date discloses it');
+  assert.equal(store.mailQueue.counts().queued, 3);
+});
+
+test('maintainers who join an open embargo are told once, with mail only to those who subscribed', async (t) => {
+  const store = await tempStore(t);
+  enrolAgent(store, 'alice');
+  const m = enrolMaintainer(store, 'm', ['sec']);
+  enrolMaintainer(store, 'quiet', ['sec']);
+  store.mailSubscriptions.add(m, { all: true }, { address: 'm@example.org', namesEmbargo: true, now: T0 });
+  openEmbargo(store, 'CVE-1', 'alice', '@sec');
+  assert.deepEqual(store.tellNewMaintainers(T0 + 1), [{ embargo: 'CVE-1', maintainer: 'm' }, { embargo: 'CVE-1', maintainer: 'quiet' }]);
+  assert.deepEqual(store.tellNewMaintainers(T0 + 2), [], 'told once');
+  enrolMaintainer(store, 'late', ['sec']);
+  assert.deepEqual(store.tellNewMaintainers(T0 + 3), [{ embargo: 'CVE-1', maintainer: 'late' }]);
+  assert.deepEqual(store.mailQueue.due(T0 + 3, 10).map((mail) => [mail.notice.kind, mail.notice.maintainer, mail.address, mail.namesEmbargo]), [['MAINTAINER_ADDED', 'm', 'm@example.org', true]]);
+});

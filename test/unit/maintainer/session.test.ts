@@ -53,6 +53,7 @@ async function startLab(t: TestContext): Promise<Lab> {
     notify: (note) => void notes.push(note),
     subscribe: (subscription) => void subscriptions.push(subscription),
     webhooks: { allowPrivate: false },
+    mailEnabled: false,
   };
   const listener = await listen({
     host: '127.0.0.1', port: 0, identity, nacl, logger: silentLogger, limits: DEFAULT_LISTENER_LIMITS,

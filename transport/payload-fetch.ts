@@ -1,9 +1,9 @@
 // Pulls a bundle's ciphertext from the coordinator in chunks into a file, resuming where a cut
-// connection left it. Only ciphertext is written here; opening happens in the pipeline.
+// connection left it (an agent's job, a maintainer's fetch). Only ciphertext is written here.
 import { mkdir, open, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { WireError } from '../shared/wire/errors.js';
-import type { Channel } from '../transport/channel.js';
+import type { Channel } from './channel.js';
 
 export const FETCH_CHUNK_BYTES = 1024 * 1024;
 
