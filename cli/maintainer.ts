@@ -81,7 +81,7 @@ export function registerMaintainerCommands(program: Command): void {
     .requiredOption('--out <dir>', 'where OUT/<tree>/NNNN-*.patch are written (each <tree> must not exist yet)')
     .addOption(homeOption())
     .action(async (bundleId: string, options: HomeOption & { tree?: string; out: string }) => {
-      const fetched = await withConnection(options, (connection) => fetchBundle(connection, { bundleId, out: options.out, ...(options.tree ? { tree: options.tree } : {}) }));
+      const fetched = await withConnection(options, (connection, home) => fetchBundle(connection, { bundleId, out: options.out, home, ...(options.tree ? { tree: options.tree } : {}) }));
       say(`Bundle ${fetched.bundleId} of embargo ${fetched.embargo}, signed by ${fetched.signer.name} (${fetched.signer.fingerprint})`);
       for (const tree of fetched.trees) say(`${tree.tree}  base ${tree.base}  ${tree.patches.length} patches  ${tree.dir}`);
       hint(`apply with: git checkout BASE && git am ${fetched.trees[0]?.dir ?? options.out}/*.patch`);

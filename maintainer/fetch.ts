@@ -9,8 +9,10 @@ import { fingerprint } from '../shared/identity.js';
 import { WireError } from '../shared/wire/errors.js';
 import { fetchPayload } from '../transport/payload-fetch.js';
 import type { MaintainerConnection } from './connection.js';
+import type { MaintainerHome } from './home.js';
+import { approveCommand, vouchers } from './trust.js';
 
-export type FetchErrorCode = 'TREE_UNKNOWN' | 'DESTINATION_EXISTS';
+export type FetchErrorCode = 'TREE_UNKNOWN' | 'DESTINATION_EXISTS' | 'SIGNER_NOT_APPROVED';
 
 export class FetchError extends DarkroomError<FetchErrorCode> {}
 
@@ -32,20 +34,48 @@ export interface FetchedBundle {
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
 
-/** Fetches, checks and opens the bundle into OUT/<tree>/ (only `tree` when given). */
-export async function fetchBundle(connection: MaintainerConnection, options: { bundleId: string; out: string; tree?: string }): Promise<FetchedBundle> {
+/** The maintainer fingerprints this home trusts to sign a series: its own and those it (or a co-maintainer it approved) approved. */
+async function approvedSigners(home: MaintainerHome, self: string): Promise<Set<string>> {
+  const approved = new Set([self]);
+  for (const [key, list] of vouchers(await home.trust())) {
+    if (key.startsWith('maintainer:')) for (const voucher of list) approved.add(voucher.fingerprint);
+  }
+  return approved;
+}
+
+/**
+ * Fetches, checks and opens the bundle into OUT/<tree>/ (only `tree` when given). The signer must
+ * be listed by the coordinator as a maintainer of the embargo and approved in `home` (docs/trust.md):
+ * the coordinator's list alone never makes a key trusted.
+ */
+export async function fetchBundle(connection: MaintainerConnection, options: { bundleId: string; out: string; tree?: string; home: MaintainerHome }): Promise<FetchedBundle> {
   const reply = await connection.channel.request({ bundleFetchRequest: { bundleId: options.bundleId } });
   const sealed = reply.sealedBundle;
   if (!sealed) throw new WireError('UNEXPECTED_MESSAGE', `Coordinator answered a fetch request with '${reply.body}'`);
   const maintainers = (sealed.maintainers ?? []).map((m) => ({ name: m.name ?? '', keys: { signKey: m.signKey ?? new Uint8Array(), boxKey: m.boxKey ?? new Uint8Array() } }));
+  const approved = await approvedSigners(options.home, fingerprint(connection.identity));
   let signer: FetchedBundle['signer'] = { name: '', fingerprint: '' };
+  let unapproved: FetchedBundle['signer'] | null = null;
   const trust = (parsed: ParsedHeader) => {
     const match = maintainers.find((m) => m.name === parsed.header.signerName && Buffer.from(m.keys.signKey).equals(Buffer.from(parsed.signerKey)));
-    if (match) signer = { name: match.name, fingerprint: fingerprint(match.keys) };
-    return match !== undefined;
+    if (!match) return false;
+    const listed = { name: match.name, fingerprint: fingerprint(match.keys) };
+    if (!approved.has(listed.fingerprint)) {
+      unapproved = listed;
+      return false;
+    }
+    signer = listed;
+    return true;
   };
   const envelope = { signedHeader: sealed.header ?? new Uint8Array(), stanzas: [sealed.stanza ?? new Uint8Array()] };
-  const { parsed } = unseal(envelope, SealedKind.BUNDLE, { identity: connection.identity, trust });
+  let parsed: ParsedHeader;
+  try {
+    ({ parsed } = unseal(envelope, SealedKind.BUNDLE, { identity: connection.identity, trust }));
+  } catch (error) {
+    const refused = unapproved as FetchedBundle['signer'] | null;
+    if (refused) throw new FetchError('SIGNER_NOT_APPROVED', `Bundle ${options.bundleId} is signed by ${refused.name} (${refused.fingerprint}), a maintainer this home has not approved: nothing was fetched; check the fingerprint with ${refused.name} outside Darkroom, then run: ${approveCommand('maintainer', refused)}`, { cause: error });
+    throw error;
+  }
   if (parsed.bundleId !== options.bundleId) throw new WireError('BAD_REQUEST', `Coordinator sent bundle ${parsed.bundleId} when ${options.bundleId} was asked for: nothing was fetched`);
   const targets = parsed.header.targets.map((target) => ({ tree: target.tree ?? '', base: target.base ?? '' }));
   const wanted = options.tree === undefined ? targets : targets.filter((target) => target.tree === options.tree);

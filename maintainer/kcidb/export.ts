@@ -32,7 +32,7 @@ export async function exportKcidb(connection: MaintainerConnection, options: { b
   const { verified, refused } = await fetchVerifiedResults(connection, { bundleId: options.bundleId, pins: await options.home.pins() });
   const work = await mkdtemp(join(tmpdir(), 'darkroom-export-'));
   try {
-    const fetched = await fetchBundle(connection, { bundleId: options.bundleId, out: join(work, 'series') });
+    const fetched = await fetchBundle(connection, { bundleId: options.bundleId, out: join(work, 'series'), home: options.home });
     const targets = [];
     for (const tree of fetched.trees) targets.push({ tree: tree.tree, base: tree.base, patches: await Promise.all(tree.patches.map((patch) => readFile(patch))) });
     const results = latestPerJob(verified).map((result) => ({ result: result.parts.result, signKey: result.parts.result.agentSignKey }));

@@ -16,6 +16,8 @@ import { submitBundle } from '../../maintainer/submit.js';
 import { openBundle } from '../../shared/bundle/index.js';
 import { silentLogger } from '../../shared/log.js';
 import { fetchPayload } from '../../transport/payload-fetch.js';
+import { approveParties } from '../../maintainer/approvals.js';
+import { fingerprint } from '../../shared/identity.js';
 import { runCli } from '../support/agent-process.js';
 import { filesUnder, tempDir } from '../support/bundle-fixture.js';
 import { issueToken, startLab, type Lab } from '../support/coordinator-lab.js';
@@ -48,7 +50,11 @@ test('a co-maintainer fetches the series and git am gives the tree the agent tes
   const submitter = await connectMaintainer(mia, { logger: silentLogger });
   t.after(() => submitter.close());
   const base = await readSeriesBase(DEMO_SERIES_DIR);
-  const submitted = await submitBundle(mia, submitter, { embargo: EMBARGO, targets: [{ tree: DEMO_TREE, base, series: DEMO_SERIES_DIR }], workloads: [], confirm: async () => true });
+  // Approvals made from fingerprints exchanged outside the coordinator (docs/trust.md): mia approves
+  // her tester's agent and kim; kim approves mia, whose signature her fetch then trusts.
+  await approveParties(mia, [{ name: 'lab-1', role: 'agent', fingerprint: fingerprint(agent.identity) }, { name: 'kim', role: 'maintainer', fingerprint: fingerprint(await kim.identity()) }]);
+  await approveParties(kim, [{ name: 'mia', role: 'maintainer', fingerprint: fingerprint(await mia.identity()) }]);
+  const submitted = await submitBundle(mia, submitter, { embargo: EMBARGO, targets: [{ tree: DEMO_TREE, base, series: DEMO_SERIES_DIR }], workloads: [] });
   assert.deepEqual(submitted.maintainers.sort(), ['kim', 'mia']);
 
   // What the agent tested: its offer's stanza opens the payload it pulls, applied as its pipeline does.
@@ -79,7 +85,7 @@ test('a co-maintainer fetches the series and git am gives the tree the agent tes
   const late = await maintainerHome(lab, dir, 'late');
   const lateConnection = await connectMaintainer(late, { logger: silentLogger });
   t.after(() => lateConnection.close());
-  await assert.rejects(fetchBundle(lateConnection, { bundleId: submitted.bundleId, out: join(dir, 'late-out') }), { code: 'NOT_FOUND', message: /was not sealed to 'late'/ });
+  await assert.rejects(fetchBundle(lateConnection, { bundleId: submitted.bundleId, out: join(dir, 'late-out'), home: late }), { code: 'NOT_FOUND', message: /was not sealed to 'late'/ });
   assert.deepEqual(await filesUnder(join(dir, 'late-out')).catch(() => []), []);
   const copy = lab.admin((store) => ({
     header: store.bundles.require(submitted.bundleId).header,

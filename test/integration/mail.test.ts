@@ -13,6 +13,8 @@ import { MaintainerHome } from '../../maintainer/home.js';
 import { submitBundle } from '../../maintainer/submit.js';
 import { subscribeMail } from '../../maintainer/subscribe.js';
 import { silentLogger } from '../../shared/log.js';
+import { approveParties } from '../../maintainer/approvals.js';
+import { fingerprint } from '../../shared/identity.js';
 import { smallPatch, tempDir } from '../support/bundle-fixture.js';
 import { issueToken, startLab } from '../support/coordinator-lab.js';
 import { until } from '../support/demo-job.js';
@@ -92,7 +94,8 @@ test('a maintainer subscribed before joining an embargo learns it; with the rela
   await mkdir(series);
   const patch = smallPatch('ring: RELAYDOWN-MARKER quiet the overflow');
   await writeFile(join(series, '0001-fix.patch'), patch);
-  const submitted = await submitBundle(home, connection, { embargo: 'cve-mail', targets: [{ tree: 'linux-6.1.y', base: 'v6.1', series }], workloads: [], confirm: async () => true });
+  await approveParties(home, [{ name: agent.name, role: 'agent', fingerprint: fingerprint(agent.identity) }]);
+  const submitted = await submitBundle(home, connection, { embargo: 'cve-mail', targets: [{ tree: 'linux-6.1.y', base: 'v6.1', series }], workloads: [] });
   await until('the job offered', () => agent.offers.size === 1);
   agent.submit({ all: true });
   await until('three mails tried and waiting', () => lab.admin((store) => {
