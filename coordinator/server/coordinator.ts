@@ -22,8 +22,11 @@ import type { Hub, SessionTimings } from './hub.js';
 import { DEFAULT_LISTENER_LIMITS, listen, type ListenerLimits } from './listener.js';
 import { runMaintainerSession } from './maintainer-session.js';
 import { Notifier } from './notifier.js';
+import { CoordinatorMetrics } from '../metrics/metrics.js';
+import { serveMetrics } from '../metrics/http.js';
 import { OfferScheduler } from './offers.js';
 import { Registry } from './registry.js';
+import { VerifyPool } from './verify-pool.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 7420;
@@ -41,6 +44,10 @@ export interface CoordinatorOptions {
   limits?: Partial<ListenerLimits>;
   policy?: Partial<JobPolicy>;
   heartbeatIntervalMs?: number;
+  /** Serve Prometheus metrics on this address (GET /metrics); none when absent. */
+  metrics?: { host: string; port: number };
+  /** Worker threads verifying result signatures (default: one per core). */
+  verifyThreads?: number;
 }
 
 export interface RunningCoordinator {
@@ -48,6 +55,8 @@ export interface RunningCoordinator {
   port: number;
   fingerprint: string;
   hub: Hub;
+  /** The metrics endpoint's URL, when `metrics` was given. */
+  metricsUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -58,9 +67,11 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
   const store = Store.open(dataDir, { policy });
   store.write(() => store.parties.clearConnected());
   const registry = new Registry();
-  const notifier = new Notifier(store, logger);
+  const metrics = new CoordinatorMetrics({ store, agentsConnected: () => new Set(registry.all('agent').map((connected) => connected.name)).size });
+  const notifier = new Notifier(store, { logger, metrics });
   const commits = new GroupCommit(store);
-  const offers = new OfferScheduler({ store, registry, commits, logger });
+  const verifier = new VerifyPool(options.verifyThreads);
+  const offers = new OfferScheduler({ store, registry, commits, logger, metrics });
   const timings: SessionTimings = { heartbeatIntervalMs: options.heartbeatIntervalMs ?? Math.min(DEFAULT_HEARTBEAT_INTERVAL_MS, policy.leaseMs / 3), leaseMs: policy.leaseMs };
   const completion = new BundleCompletion({
     openJobs: (bundleId) => store.jobs.openCount(bundleId),
@@ -68,7 +79,7 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
     onError: (error) => logger.error({ err: messageOf(error) }, 'checking whether a bundle is complete failed'),
   });
   const hub: Hub = {
-    store, registry, identity, logger, timings, commits,
+    store, registry, identity, logger, timings, commits, verifier, metrics,
     offerTo: (name) => offers.offerTo([name]),
     offerToAll: () => offers.offerTo(new Set(registry.all('agent').map((connected) => connected.name))),
     bundleChanged: (bundleId, jobId) => completion.changed(bundleId, jobId),
@@ -107,6 +118,8 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
     onError: (error) => logger.error({ err: messageOf(error) }, 'applying an admin change failed; will try again on the next change'),
   });
   watcher.start();
+  const metricsServer = options.metrics ? await serveMetrics(metrics, { ...options.metrics, logger }) : null;
+  if (metricsServer) logger.info({ url: metricsServer.url }, 'metrics served');
   const url = `${options.tls ? 'wss' : 'ws'}://${listener.host.includes(':') ? `[${listener.host}]` : listener.host}:${listener.port}`;
   logger.info({ url, fingerprint: fingerprint(identity) }, 'coordinator listening');
 
@@ -115,11 +128,14 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
     port: listener.port,
     fingerprint: fingerprint(identity),
     hub,
+    metricsUrl: metricsServer?.url ?? null,
     close: async () => {
       clearInterval(sweep);
       watcher.stop();
       completion.stop();
+      await metricsServer?.close();
       await listener.close();
+      await verifier.close();
       commits.flush();
       store.write(() => store.parties.clearConnected());
       store.close();

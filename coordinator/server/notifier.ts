@@ -3,6 +3,7 @@
 import { darkroom } from '../../proto/darkroom.js';
 import { messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
+import type { CoordinatorMetrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
 import type { LiveSubscription, NotificationInit } from './hub.js';
 
@@ -17,11 +18,13 @@ export function webhookBody(notification: NotificationInit): string {
 export class Notifier {
   readonly #store: Store;
   readonly #logger: Logger;
+  readonly #metrics: CoordinatorMetrics;
   readonly #live = new Set<LiveSubscription>();
 
-  constructor(store: Store, logger: Logger) {
+  constructor(store: Store, options: { logger: Logger; metrics: CoordinatorMetrics }) {
     this.#store = store;
-    this.#logger = logger;
+    this.#logger = options.logger;
+    this.#metrics = options.metrics;
   }
 
   subscribe(subscription: LiveSubscription): void {
@@ -40,7 +43,7 @@ export class Notifier {
       const wanted = live.bundleIds.has(notification.bundleId)
         || (live.embargoes === null ? live.bundleIds.size === 0 && live.trees.size === 0 : live.embargoes.has(notification.embargo))
         || (notification.tree ? live.trees.has(notification.tree) : false);
-      if (wanted && !live.channel.closed && mayHear(live.partyName)) live.channel.send({ notification });
+      if (wanted && !live.channel.closed && mayHear(live.partyName) && live.channel.send({ notification })) this.#metrics.notificationSent('live');
     }
     if (notification.kind === darkroom.v1.NotificationKind.JOB_PROGRESS) return;
     const hooks = [...this.#store.subscriptions.forEmbargo(notification.embargo), ...(notification.tree ? this.#store.subscriptions.forTree(notification.tree) : [])];
@@ -55,7 +58,8 @@ export class Notifier {
   #post(url: string, body: string): void {
     fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS) })
       .then((response) => {
-        if (!response.ok) this.#logger.warn({ url, status: response.status }, 'webhook refused the notification');
+        if (response.ok) this.#metrics.notificationSent('webhook');
+        else this.#logger.warn({ url, status: response.status }, 'webhook refused the notification');
       })
       .catch((error: unknown) => this.#logger.warn({ url, err: messageOf(error) }, 'webhook unreachable; the notification is not retried'));
   }

@@ -18,7 +18,7 @@ export type AuditAction =
   | 'embargo.bar'
   | 'bundle.accepted'
   | 'bundle.rewrapped'
-  | 'job.offered'
+  | 'jobs.offered'
   | 'job.cancelled'
   | 'result.accepted'
   | 'report.read'
