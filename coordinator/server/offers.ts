@@ -67,7 +67,8 @@ export interface OfferPlan {
  * Inside a write transaction: records the agents' new offers (one audit row per bundle) and reads
  * what else each is owed. Unknown names and parties that are no agent are left out.
  */
-export function planOffers(store: Store, agentNames: readonly string[], now: number, memo: TermsMemo = new Map()): OfferPlan[] {
+export function planOffers(store: Store, { agentNames, now }: { agentNames: readonly string[]; now: number }): OfferPlan[] {
+  const memo: TermsMemo = new Map();
   const agents = agentNames.map((name) => store.parties.byName(name)).filter((party): party is Party => party !== null && party.role === 'agent');
   const unanswered = agents.map((agent) => store.dispatch.pendingOffers(agent, now));
   const fresh = store.dispatch.offerNextMany(agents, now);
@@ -107,7 +108,7 @@ export class OfferScheduler {
     const startedAt = performance.now();
     commits.run(() => {
       for (const name of names) this.#queued.delete(name);
-      return planOffers(store, names, Date.now());
+      return planOffers(store, { agentNames: names, now: Date.now() });
     }).then((plans) => {
       let offers = 0;
       for (const plan of plans) offers += this.#deliver(plan);
