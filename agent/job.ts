@@ -138,9 +138,8 @@ export class Job {
     return this.#finish(stages, admitted, workspace);
   }
 
-  /** The base run the bar asked for: the series' build removed first, its logs kept apart. */
+  /** The base run the bar asked for, its logs kept apart. */
   async #withBase(plan: JobPlan, stages: StageInit[], workspace: JobWorkspace): Promise<StageInit[]> {
-    await rm(this.#env.workspaces.buildDir(this.tree.name), { recursive: true, force: true });
     const logsDir = join(workspace.dir, BASE_LOGS_DIR);
     await mkdir(logsDir, { recursive: true, mode: 0o700 });
     const ctx = { ...this.#context({ ...workspace, logsDir }, this.tree), progress: () => undefined };

@@ -3,12 +3,13 @@
 import { benchAgent } from './agent.js';
 import { benchBar } from './bar.js';
 import { benchBaseRun } from './base-run.js';
+import { benchDashboard } from './dashboard.js';
 import { benchLoad } from './load.js';
 import { benchNotify } from './notify.js';
 import { benchSeal } from './seal.js';
 import { benchVerify } from './verify.js';
 
-const benches = [benchSeal, benchVerify, benchNotify, benchBar, benchBaseRun, benchAgent, benchLoad];
+const benches = [benchSeal, benchVerify, benchNotify, benchBar, benchDashboard, benchBaseRun, benchAgent, benchLoad];
 
 const results: Record<string, unknown>[] = [];
 for (const bench of benches) results.push(await bench());

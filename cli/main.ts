@@ -15,6 +15,7 @@ const GROUPS: Record<string, () => Promise<Register>> = {
   coordinator: async () => (await import('./coordinator.js')).registerCoordinatorCommands,
   agent: async () => (await import('./agent.js')).registerAgentCommands,
   demo: async () => (await import('./demo.js')).registerDemoCommand,
+  dashboard: async () => (await import('./dashboard.js')).registerDashboardCommand,
 };
 const TOP_LEVEL: Array<() => Promise<Register>> = [
   async () => (await import('./maintainer.js')).registerMaintainerCommands,

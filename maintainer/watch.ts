@@ -39,7 +39,8 @@ export function mergeNotes(snapshot: darkroom.v1.BundleStatus.$Properties, notes
   };
 }
 
-async function status(channel: Channel, bundleId: string): Promise<darkroom.v1.BundleStatus.$Properties> {
+/** A bundle's status snapshot: its jobs, their states and stages, and the bar's verdict. */
+export async function fetchBundleStatus(channel: Channel, bundleId: string): Promise<darkroom.v1.BundleStatus.$Properties> {
   const reply = await channel.request({ statusRequest: { bundleId } });
   if (!reply.bundleStatus) throw new WireError('UNEXPECTED_MESSAGE', `Coordinator answered a status request with '${reply.body}'`);
   return reply.bundleStatus;
@@ -63,7 +64,7 @@ export async function watchBundle(channel: Channel, options: { bundleId: string;
     try {
       do {
         again = false;
-        options.view.update(mergeNotes(await status(channel, options.bundleId), notes));
+        options.view.update(mergeNotes(await fetchBundleStatus(channel, options.bundleId), notes));
       } while (again && !options.view.complete);
       if (options.view.complete) finish();
     } catch (error) {

@@ -111,9 +111,10 @@ export interface AgentProfile {
 /**
  * Copies examples/linux/ into `dir` and points its agent.yaml at the coordinator, the prepared
  * tree and a state directory; adds the workload patch (a) brings. The workspace (private clone
- * and reused build directory) lives in the cache, as a lab's would, so a second run is warm.
+ * and reused build directory) lives in the cache, as a lab's would, so a second run is warm;
+ * `fresh` gives the agent an empty workspace of its own instead, below `dir`.
  */
-export async function writeProfile(dir: string, options: { url: string; fingerprint: string; tree: PreparedTree }): Promise<AgentProfile> {
+export async function writeProfile(dir: string, options: { url: string; fingerprint: string; tree: PreparedTree; fresh?: boolean }): Promise<AgentProfile> {
   const profile = join(dir, 'profile');
   await cp(PROFILE_DIR, profile, { recursive: true });
   const config = join(profile, 'agent.yaml');
@@ -127,7 +128,7 @@ export async function writeProfile(dir: string, options: { url: string; fingerpr
   workloads.add(doc.createNode({ name: SERIES_WORKLOAD.name, command: `\${TREE}/${SERIES_WORKLOAD.path}`, format: 'ktap', in_guest: true }));
   await writeFile(config, doc.toString());
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  await symlink(await labWorkspace(options.tree), join(stateDir, 'workspace'));
+  if (!options.fresh) await symlink(await labWorkspace(options.tree), join(stateDir, 'workspace'));
   return { config, stateDir };
 }
 

@@ -6,10 +6,10 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { darkroom } from '../proto/darkroom.js';
 import { BASE_MARKER } from '../agent/pipeline/build-cache.js';
+import { setEmbargoBar } from '../coordinator/admin/bar.js';
 import { connectMaintainer } from '../maintainer/connection.js';
 import { MaintainerHome } from '../maintainer/home.js';
 import { silentLogger } from '../shared/log.js';
@@ -21,6 +21,7 @@ import {
   BOOT_MESSAGE, BUILD_BREAKING_SERIES, PANIC_MESSAGE, PANICKING_SERIES, PASSING_SERIES, SERIES_WORKLOAD, TREE_NAME,
   filesContaining, makeSeries, preparedTree, writeProfile, type Change, type PreparedTree,
 } from './kernel-lab.js';
+import { VERDICT_GOAL_RATIO, agentLogLines, describeVerdictTime, fullBaseBuilds, verdictTime, warmUps, type VerdictTime } from './verdict-time.js';
 
 /** A first run builds the whole kernel (about 2.5 min on 2 idle cores); a loaded machine is slower. */
 const TEST_TIMEOUT_MS = 45 * 60_000;
@@ -33,7 +34,10 @@ type Verdicts = Record<string, string>;
 
 interface JobRun {
   bundleId: string;
-  report: { complete: boolean; status: string; rows: Array<{ hardwareClass: string; cells: Array<{ column: string; status: string | null }> }> };
+  jobId: string;
+  /** From `darkroom submit` to the end of `darkroom watch`: every job ended, the bar's verdict known. */
+  verdictMs: number;
+  report: { complete: boolean; status: string; rows: Array<{ hardwareClass: string; cells: Array<{ column: string; status: string | null }> }>; bar: { verdict: string } | null };
   reportCode: number;
   table: string;
   stages: darkroom.v1.IStageResult[];
@@ -90,23 +94,26 @@ class Maintainer {
   /** Seals the series to the embargo's agents, waits for every job to end, reads report and results. */
   async run(changes: readonly Change[], workloads: readonly string[]): Promise<JobRun> {
     const series = await makeSeries(this.#tree, this.#dir, changes);
+    const started = performance.now();
     const submitted = await ok(['submit', '--home', this.home, '--embargo', EMBARGO, '--tree', `${TREE_NAME}=${this.#tree.base}`, '--series', series, '--yes', ...workloads.flatMap((w) => ['--workload', w])]);
     const bundleId = /([0-9a-f]{32})/.exec(submitted)?.[1];
     assert.ok(bundleId, `submit printed no bundle id: ${submitted}`);
     await Promise.race([ok(['watch', bundleId, '--home', this.home]), this.#agentGone]);
+    const verdictMs = performance.now() - started;
     const json = await cli(['report', bundleId, '--json', '--home', this.home]);
     const table = await cli(['report', bundleId, '--home', this.home]);
-    return { bundleId, report: JSON.parse(json.stdout), reportCode: json.code, table: table.stdout, stages: await this.#stages(bundleId) };
+    const { jobId, stages } = await this.#result(bundleId);
+    return { bundleId, jobId, verdictMs, report: JSON.parse(json.stdout), reportCode: json.code, table: table.stdout, stages };
   }
 
   /** The agent's signed result, as the coordinator hands it out: stages, durations and cases. */
-  async #stages(bundleId: string): Promise<darkroom.v1.IStageResult[]> {
+  async #result(bundleId: string): Promise<darkroom.v1.Result> {
     const connection = await connectMaintainer(new MaintainerHome(this.home), { logger: silentLogger });
     try {
       const reply = await connection.channel.request({ resultsRequest: { bundleId } });
       const signed = reply.results?.results ?? [];
       assert.equal(signed.length, 1, 'one result, from the one agent');
-      return darkroom.v1.Result.decode(signed[0]!.result!).stages;
+      return darkroom.v1.Result.decode(signed[0]!.result!);
     } finally {
       connection.close();
     }
@@ -117,7 +124,8 @@ class Maintainer {
   }
 }
 
-function describe(t: TestContext, label: string, run: JobRun): void {
+/** The job's stages, report and time to the verdict; `dir` holds the agent's log. */
+async function describe(t: TestContext, label: string, run: JobRun, dir: string): Promise<VerdictTime> {
   t.diagnostic(`${label}: bundle ${run.bundleId}`);
   for (const stage of run.stages) {
     const ms = Number(stage.durationMs);
@@ -125,12 +133,9 @@ function describe(t: TestContext, label: string, run: JobRun): void {
     t.diagnostic(`  ${stage.name}: ${statusFromProto(stage.status!)} in ${took}${stage.reason ? ` (${stage.reason})` : ''}`);
   }
   for (const line of run.table.trimEnd().split('\n')) t.diagnostic(`  | ${line}`);
-}
-
-/** What the agent logged about its reused build directory (the base build before the first job). */
-async function warmUps(dir: string): Promise<string[]> {
-  const lines = (await readFile(join(dir, 'agent.log'), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg?: string; state?: string; durationMs?: number; reason?: string });
-  return lines.filter((l) => l.msg?.startsWith('build directory') || l.msg?.startsWith('Build directory')).map((l) => `${l.state ?? 'cold'} in ${((l.durationMs ?? 0) / 1000).toFixed(1)} s${l.reason ? ` (${l.reason})` : ''}`);
+  const time = verdictTime(run.verdictMs, run.stages, (await agentLogLines(dir)).filter((line) => line.jobId === run.jobId));
+  t.diagnostic(`  ${describeVerdictTime(time)}`);
+  return time;
 }
 
 test('a real kernel: a passing series, a build break and an early panic, reported under the agent\'s hardware class', { timeout: TEST_TIMEOUT_MS }, async (t) => {
@@ -154,7 +159,7 @@ test('a real kernel: a passing series, a build break and an early panic, reporte
 
   // (a) Two patches: a boot message, and a guest workload in the tree that looks for it.
   const passing = await mia.run(PASSING_SERIES, []);
-  describe(t, '(a) boot message and its guest workload', passing);
+  await describe(t, '(a) boot message and its guest workload', passing, dir);
   const workloadStage = `workload:${SERIES_WORKLOAD.name}`;
   assert.deepEqual(verdicts(passing.stages), { apply: 'PASS', build: 'PASS', boot: 'PASS', 'workload:smoke': 'PASS', [workloadStage]: 'PASS' });
   assert.deepEqual(cases(passing.stages, workloadStage), ['boot_message_printed: PASS']);
@@ -169,7 +174,7 @@ test('a real kernel: a passing series, a build break and an early panic, reporte
 
   // (b) A patch that does not compile: build FAIL, nothing booted or run.
   const broken = await mia.run(BUILD_BREAKING_SERIES, ['smoke']);
-  describe(t, '(b) build break', broken);
+  await describe(t, '(b) build break', broken, dir);
   assert.deepEqual(verdicts(broken.stages), { apply: 'PASS', build: 'FAIL', boot: 'SKIP', 'workload:smoke': 'SKIP' });
   assert.equal(broken.reportCode, 1);
   assert.deepEqual(broken.report.rows.map((row) => [row.hardwareClass, row.cells.find((c) => c.column === 'build')?.status]), [[HARDWARE_CLASS, 'FAIL']]);
@@ -177,14 +182,14 @@ test('a real kernel: a passing series, a build break and an early panic, reporte
 
   // (c) A patch that panics in the core initcalls: boot FAIL, the panic in the decrypted console.
   const panicking = await mia.run(PANICKING_SERIES, ['smoke']);
-  describe(t, '(c) early panic', panicking);
+  await describe(t, '(c) early panic', panicking, dir);
   assert.deepEqual(verdicts(panicking.stages), { apply: 'PASS', build: 'PASS', boot: 'FAIL', 'workload:smoke': 'SKIP' });
   assert.match(panicking.stages.find((s) => s.name === 'boot')!.reason!, /kernel panic before the workloads started/);
   assert.equal(panicking.reportCode, 1);
   assert.deepEqual(panicking.report.rows.map((row) => [row.hardwareClass, row.cells.find((c) => c.column === 'boot')?.status]), [[HARDWARE_CLASS, 'FAIL']]);
   assert.match(await mia.log(panicking.bundleId, 'boot'), new RegExp(`Kernel panic - not syncing: ${PANIC_MESSAGE}`));
 
-  for (const line of await warmUps(dir)) t.diagnostic(`reused build directory: ${line}`);
+  for (const line of warmUps(await agentLogLines(dir))) t.diagnostic(`reused build directory: ${line.state ?? 'cold'} in ${((line.durationMs ?? 0) / 1000).toFixed(1)} s${line.reason ? ` (${line.reason})` : ''}`);
 
   // Each result was sent only after its job's plaintext was wiped: the reused build directory
   // keeps the base build and nothing built from a series, the private clone is back at the base.
@@ -194,4 +199,37 @@ test('a real kernel: a passing series, a build break and an early panic, reporte
   assert.equal(existsSync(join(buildDir, 'arch', 'x86', 'boot', 'bzImage')), false, 'the last job\'s kernel is gone');
   const needles = [BOOT_MESSAGE, PANIC_MESSAGE, 'darkroom_undeclared_symbol'];
   assert.deepEqual(filesContaining([buildDir, join(workspace, 'trees', TREE_NAME, 'init'), join(workspace, 'jobs')], needles), []);
+});
+
+// Issue 17: the wait for a verdict on a new base. A fresh agent (an empty workspace of its own, so
+// no clone and no build yet), a bar asking for no new failures (so the agent also runs the base)
+// and a one-line series: the base is built once, not once for the series and again for the base
+// run, and the time to the verdict is printed beside the work it cannot avoid.
+test('a fresh agent and a bar asking for no new failures: one full build of the base, and the time to the verdict', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const tree = preparedTree();
+  const dir = await tempDir(t, 'dr-kernel-fresh-');
+  const lab = await startLab(t);
+  const profile = await writeProfile(dir, { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, tree, fresh: true });
+  await ok(['agent', 'enroll', '--config', profile.config, '--token', issueToken(lab, 'agent', AGENT, ['kernel-lab']), '--contact', 'Kernel Lab <lab@example.org>']);
+  const agent = startAgent({ dir, config: profile.config, stateDir: profile.stateDir });
+  t.after(() => stopAgent(agent));
+  const mia = new Maintainer(lab, tree, { dir, agent });
+  await mia.enrol();
+  const now = Date.now();
+  lab.admin((store) => store.write(() => store.embargoes.create({ name: EMBARGO, testers: '@kernel-lab', maintainers: 'mia', until: new Date(now + 86_400_000).toISOString() }, { actor: 'admin', now })));
+  lab.admin((store) => setEmbargoBar(store, { embargo: EMBARGO, file: 'bar.yaml', text: 'boot: {classes: 1}\nno_new_failures: true\n' }, { actor: 'admin', now }));
+
+  const run = await mia.run(PASSING_SERIES.slice(0, 1), ['smoke']);
+  const time = await describe(t, 'fresh agent, one-line series, base run', run, dir);
+  assert.deepEqual(verdicts(run.stages), { apply: 'PASS', build: 'PASS', boot: 'PASS', 'workload:smoke': 'PASS' });
+  const smoke = run.stages.find((stage) => stage.name === 'workload:smoke')!;
+  assert.equal(smoke.baseStatus, 'PASS', 'the workload ran on the base too');
+  assert.equal(smoke.baseCached, false, 'a fresh agent has no cached base run');
+  assert.equal(run.report.bar?.verdict, 'met', run.table);
+
+  const lines = await agentLogLines(dir);
+  assert.equal(fullBaseBuilds(lines).length, 1, `one full build of the base in the agent's log, not two: ${JSON.stringify(warmUps(lines))}`);
+  const baseRun = lines.find((line) => line.msg === 'base run finished');
+  assert.deepEqual(baseRun?.stages?.map((stage) => [stage.name, stage.status]), [['apply', 'PASS'], ['build', 'PASS'], ['boot', 'PASS'], ['workload:smoke', 'PASS']], 'the base run built (what the series touched), booted and ran smoke');
+  t.diagnostic(`verdict ratio ${time.ratio.toFixed(3)} (goal <= ${VERDICT_GOAL_RATIO})`);
 });

@@ -1,7 +1,9 @@
 // The base run of a job whose embargo's bar asks for no new failures: the workloads the series ran,
 // run again on the unpatched base (no patch applied), or taken from the cache; the stages to sign
-// then carry both. The caller has put the tree back to the base and removed the series' build.
+// then carry both. With reuse_build_dir the base run keeps the base build the series was built on
+// and removes only what the series built, so going back to the base rebuilds only what it touched.
 import { statusFromProto } from '../../shared/status.js';
+import { cleanBuildDir } from '../pipeline/build-cache.js';
 import { restartsMachine } from '../pipeline/reboot.js';
 import { runPipeline, type JobPlan, type PipelineContext } from '../pipeline/run-job.js';
 import { BOOT, BUILD, workloadStage, type StageInit } from '../pipeline/stages.js';
@@ -49,7 +51,9 @@ export async function withBaseStatuses(input: BaseRunInput): Promise<StageInit[]
   }
   ctx.logger.info({ base: commit, cached: workloads.length - missing.length, run: missing.map((w) => w.name) }, missing.length > 0 ? 'running the workloads on the base' : 'base outcomes reused from the cache');
   if (missing.length > 0) {
+    await cleanBuildDir(ctx.buildDir, ctx.tree.reuseBuildDir);
     const run = await runPipeline({ jobId: input.plan.jobId, base: commit, patches: [], workloads: missing.map((w) => w.name) }, ctx);
+    ctx.logger.info({ base: commit, stages: run.stages.map((stage) => ({ name: stage.name, status: statusFromProto(stage.status!), durationMs: Number(stage.durationMs ?? 0) })) }, 'base run finished');
     const broke = run.stages.some((stage) => (stage.name === BUILD || stage.name === BOOT) && UNRELIABLE.has(statusFromProto(stage.status!)));
     const now = Date.now();
     for (const workload of missing) {

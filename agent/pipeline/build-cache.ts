@@ -19,7 +19,10 @@ export const WARM_LOG = 'warm-build';
 export interface WarmOutcome {
   /** `warm`: already built at this base; `built`: built now; `cold`: unusable, removed. */
   state: 'warm' | 'built' | 'cold';
+  /** The whole warm-up: the checkout of the base and, when `built`, its build. */
   durationMs: number;
+  /** The build command's own time, when `built`. */
+  buildMs?: number;
   reason?: string;
 }
 
@@ -51,7 +54,7 @@ export async function warmBuildDir(base: string, ctx: PipelineContext): Promise<
     return { state: 'cold', durationMs: elapsed(), reason: `the base did not build: ${verdict.reason}` };
   }
   await writeFile(join(ctx.buildDir, BASE_MARKER), `${commit}\n`, { mode: 0o600 });
-  return { state: 'built', durationMs: elapsed() };
+  return { state: 'built', durationMs: elapsed(), buildMs: run.durationMs };
 }
 
 /**
@@ -106,6 +109,6 @@ export async function prepareBuildDir(base: string, ctx: PipelineContext): Promi
     outcome = { state: 'cold', durationMs: 0, reason: messageOf(error) };
   }
   if (outcome.state === 'cold') ctx.logger.warn({ reason: outcome.reason }, 'Build directory not reused: this job builds from scratch');
-  else ctx.logger.info({ state: outcome.state, durationMs: outcome.durationMs }, 'build directory holds a build of the base');
+  else ctx.logger.info({ state: outcome.state, durationMs: outcome.durationMs, buildMs: outcome.buildMs }, 'build directory holds a build of the base');
   return outcome;
 }

@@ -45,7 +45,7 @@ export type Verdict = 'met' | 'pending' | 'failed';
 export type RequirementState = 'met' | 'pending' | 'failed';
 
 export interface RequirementVerdict {
-  /** boot | workload:<name> | no_new_failures */
+  /** build | boot | workload:<name> | no_new_failures */
   requirement: string;
   /** The target tree a count requirement was judged on; absent for no_new_failures. */
   tree?: string;
@@ -107,11 +107,18 @@ function stageOf(result: BarResult, name: string): BarStage | undefined {
   return result.stages.find((stage) => stage.name === name);
 }
 
-/** apply PASS, and apply, build, boot together PASS (a stage not configured is SKIP). */
-function passesStages(result: BarResult): boolean {
-  const stages = STAGE_COLUMNS.map((name) => stageOf(result, name));
-  if (stages[0]?.status !== 'PASS') return false;
-  return rollUp(stages.map((stage) => stage?.status ?? 'SKIP')) === 'PASS';
+/** The build requirement: apply and build ran and passed (a lab that only builds meets it). */
+function built(result: BarResult): boolean {
+  return stageOf(result, 'apply')?.status === 'PASS' && stageOf(result, 'build')?.status === 'PASS';
+}
+
+/**
+ * The boot requirement: the boot ran and passed (boot method `none` gives SKIP and does not
+ * count), after apply passed and build passed or was not configured.
+ */
+function booted(result: BarResult): boolean {
+  const stages = STAGE_COLUMNS.map((name) => stageOf(result, name)?.status ?? 'SKIP');
+  return stages[0] === 'PASS' && stages[2] === 'PASS' && rollUp(stages) === 'PASS';
 }
 
 /** Distinct classes or agents of the counted results that satisfy `test`. */
@@ -180,7 +187,8 @@ function countRequirements(bar: QualityBar, results: ReadonlyArray<{ job: BarJob
   const requirements: RequirementVerdict[] = [];
   for (const tree of trees) {
     const mine = results.filter(({ job }) => job.tree === tree);
-    if (bar.bootClasses !== null) requirements.push(countRequirement('boot', tree, { unit: 'classes', need: bar.bootClasses, have: satisfying(mine, 'classes', passesStages) }));
+    if (bar.buildClasses !== null) requirements.push(countRequirement('build', tree, { unit: 'classes', need: bar.buildClasses, have: satisfying(mine, 'classes', built) }));
+    if (bar.bootClasses !== null) requirements.push(countRequirement('boot', tree, { unit: 'classes', need: bar.bootClasses, have: satisfying(mine, 'classes', booted) }));
     for (const workload of bar.workloads) {
       const column = `${WORKLOAD_PREFIX}${workload.name}`;
       requirements.push(countRequirement(column, tree, { unit: workload.unit, need: workload.need, have: satisfying(mine, workload.unit, (result) => stageOf(result, column)?.status === 'PASS') }));

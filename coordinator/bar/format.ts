@@ -37,7 +37,9 @@ export interface WorkloadRequirement {
 
 export interface QualityBar {
   format: typeof BAR_FORMAT;
-  /** apply, build and boot pass on at least this many distinct hardware classes. */
+  /** apply and build ran and passed on at least this many distinct hardware classes. */
+  buildClasses: number | null;
+  /** apply, build and boot passed, the boot run (not SKIP), on at least this many distinct hardware classes. */
   bootClasses: number | null;
   workloads: WorkloadRequirement[];
   /** Agents run the workloads on the unpatched base too; a new failure fails the bar. */
@@ -73,12 +75,14 @@ function deadline(context: BarContext) {
 }
 
 function rawBarSchema(context: BarContext) {
+  const classes = () => z.strictObject({ classes: count() }, { error: 'expected a mapping with classes, e.g. { classes: 2 }' }).optional();
   return z.strictObject({
-    boot: z.strictObject({ classes: count() }, { error: 'expected a mapping with classes, e.g. { classes: 2 }' }).optional(),
+    build: classes(),
+    boot: classes(),
     workloads: z.record(z.string().regex(WORKLOAD_NAME, { error: 'expected a workload name of letters, digits, dot, dash or underscore (at most 64)' }), workload, { error: 'expected a mapping of workload names to { classes: N } or { agents: N }' }).optional(),
     no_new_failures: z.boolean({ error: (issue) => `expected true or false, got ${JSON.stringify(issue.input)}` }).optional(),
     deadline: deadline(context).optional(),
-  }, { error: 'expected a mapping with boot, workloads, no_new_failures and deadline' });
+  }, { error: 'expected a mapping with build, boot, workloads, no_new_failures and deadline' });
 }
 
 type RawBar = z.output<ReturnType<typeof rawBarSchema>>;
@@ -93,7 +97,7 @@ export interface BarContext {
 
 function barOf(raw: RawBar): QualityBar {
   const workloads = Object.entries(raw.workloads ?? {}).map(([name, need]): WorkloadRequirement => (need.classes !== undefined ? { name, unit: 'classes', need: need.classes } : { name, unit: 'agents', need: need.agents! }));
-  return { format: BAR_FORMAT, bootClasses: raw.boot?.classes ?? null, workloads, noNewFailures: raw.no_new_failures ?? false, deadlineMs: raw.deadline ?? null };
+  return { format: BAR_FORMAT, buildClasses: raw.build?.classes ?? null, bootClasses: raw.boot?.classes ?? null, workloads, noNewFailures: raw.no_new_failures ?? false, deadlineMs: raw.deadline ?? null };
 }
 
 /** Parses and validates a bar file's text; throws one BarError listing every problem. */
@@ -110,7 +114,7 @@ export function parseBar(text: string, context: BarContext): QualityBar {
   const parsed = rawBarSchema(context).safeParse(doc.toJS() ?? undefined);
   if (!parsed.success) fail(problemsOf(source, parsed.error.issues, EXAMPLE));
   const bar = barOf(parsed.data!);
-  if (bar.bootClasses === null && bar.workloads.length === 0 && !bar.noNewFailures) fail([problemAt(source, [], 'the bar asks for nothing: give boot, workloads or no_new_failures')]);
+  if (bar.buildClasses === null && bar.bootClasses === null && bar.workloads.length === 0 && !bar.noNewFailures) fail([problemAt(source, [], 'the bar asks for nothing: give build, boot, workloads or no_new_failures')]);
   return bar;
 }
 
@@ -128,12 +132,14 @@ export function barFromJson(text: string, embargo: string): QualityBar {
     throw new BarError('BAR_STORED_MALFORMED', `The stored quality bar of embargo '${embargo}' is not JSON (${messageOf(cause)}): set it again with 'darkroom coordinator embargo bar'`, { cause });
   }
   if (value.format !== BAR_FORMAT || !Array.isArray(value.workloads)) throw new BarError('BAR_STORED_MALFORMED', `The stored quality bar of embargo '${embargo}' is not format ${BAR_FORMAT}: set it again with 'darkroom coordinator embargo bar'`);
-  return value as QualityBar;
+  // Bars stored before the build requirement existed have no buildClasses: they ask for none.
+  return { ...value, buildClasses: value.buildClasses ?? null } as QualityBar;
 }
 
-/** One line for `embargo list`: `boot≥2 classes, unit≥2 classes, no new failures, by 2030-01-25T12:00Z`. */
+/** One line for `embargo list`: `build>=3 classes, boot>=2 classes, unit>=2 classes, no new failures, by 2030-01-25T12:00Z`. */
 export function describeBar(bar: QualityBar): string {
   const parts = [
+    ...(bar.buildClasses === null ? [] : [`build>=${bar.buildClasses} classes`]),
     ...(bar.bootClasses === null ? [] : [`boot>=${bar.bootClasses} classes`]),
     ...bar.workloads.map((w) => `${w.name}>=${w.need} ${w.unit}`),
     ...(bar.noNewFailures ? ['no new failures'] : []),

@@ -1,5 +1,6 @@
-// One maintainer connection: recipient lists, uploads, rewrap, status, reports, logs, results and
-// subscriptions, each checked against the embargoes this party maintains; every refusal logged.
+// One maintainer connection: recipient lists, uploads, rewrap, status, reports, logs, results,
+// embargo listings and subscriptions, each checked against the embargoes this party maintains;
+// every refusal logged.
 import { darkroom } from '../../proto/darkroom.js';
 import { nacl } from '../../shared/crypto/index.js';
 import { BundleError } from '../../shared/bundle/index.js';
@@ -16,6 +17,7 @@ import { checkName } from '../store/names.js';
 import type { Party } from '../store/parties.js';
 import { barVerdictJson } from './bar-judge.js';
 import type { Hub } from './hub.js';
+import { embargoListOf } from './maintainer-embargoes.js';
 import { packWithin, recipientOf } from './maintainer-pack.js';
 import { activeEmbargoOf, beginUpload, rewrapBundle, uploadChunk, type IntakeContext } from './maintainer-upload.js';
 import { bundleComplete, jobOutcome, jobView, latestResults, type JobRecord } from './maintainer-views.js';
@@ -123,6 +125,8 @@ class MaintainerSession {
         return { logs: this.#logs(envelope.logsRequest as darkroom.v1.LogsRequest) };
       case 'resultsRequest':
         return { results: this.#results(envelope.resultsRequest!.bundleId ?? '') };
+      case 'embargoListRequest':
+        return { embargoList: embargoListOf(this.#hub.store, this.#party(), { now: Date.now() }) };
       case 'subscribe':
         return { subscribed: this.#subscribe(envelope.subscribe as darkroom.v1.Subscribe) };
       default:

@@ -14,10 +14,11 @@ import { DEMO_FAILING_CASE, DEMO_FAILING_WORKLOADS, DEMO_SERIES_DIR, DEMO_TREE, 
 export const DEMO_TIMEOUT_MS = 5 * 60_000;
 export const DEMO_EMBARGO = 'CVE-2026-DEMO';
 /**
- * The embargo's quality bar (docs/quality-bar.md): every class applies, builds and boots; unit
- * tests pass on two classes, stress on all three; nothing that passes on the base may fail.
+ * The embargo's quality bar (docs/quality-bar.md), asking for what the demo's agents really do:
+ * every class applies and builds (they boot nothing: boot method none); unit tests pass on two
+ * classes, stress on all three; nothing that passes on the base may fail.
  */
-export const DEMO_BAR = `boot: { classes: 3 }
+export const DEMO_BAR = `build: { classes: 3 }
 workloads:
   unit: { classes: 2 }
   stress: { classes: 3 }
@@ -44,6 +45,11 @@ export interface DemoOptions {
   keep?: boolean;
   /** Human output, line by line. */
   say: (line: string) => void;
+  /**
+   * Called after the flow with the coordinator and agents still up (`demo --dashboard`): the
+   * maintainer's home and the bundle; the demo stops its processes when this resolves.
+   */
+  afterFlow?: (demo: { home: string; bundleId: string }) => Promise<void>;
 }
 
 export class DemoRunError extends DarkroomError<'DEMO_STEP_FAILED' | 'DEMO_TIMEOUT'> {}
@@ -108,6 +114,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     options.say(code === 0
       ? 'As designed: two classes pass; the arm64 lab with 64K pages fails exactly one test case (holds_one_page), which fails on the base too, so the quality bar is met.'
       : 'The demo did not end as designed: see the report above and the logs in the work directory (run with --keep).');
+    clearTimeout(timer);
+    await options.afterFlow?.({ home: join(dir, 'alice'), bundleId });
     return code;
   } finally {
     clearTimeout(timer);

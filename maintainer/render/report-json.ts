@@ -160,3 +160,18 @@ export function reportExitCode(report: ReportInput): number {
   if (!json.complete || totals.running + totals.pending > 0) return REPORT_EXIT.PENDING;
   return totals.pass > 0 ? REPORT_EXIT.PASSED : REPORT_EXIT.FAILED;
 }
+
+/**
+ * The report FAILED only on failures the unpatched base explains: every job ended, nothing
+ * errored or went missing, each failing case failed on the base too, and the quality bar, which
+ * asked for base runs, is met. The exit code stays FAILED; the summary line says why.
+ */
+export function onlyPreExistingFailures(report: ReportInput): boolean {
+  const json = reportToJson(report);
+  const { totals } = json;
+  const bar = json.bar as { verdict?: unknown; classification?: unknown } | null;
+  return reportExitCode(report) === REPORT_EXIT.FAILED
+    && json.complete && totals.running + totals.pending === 0 && totals.error + totals.miss === 0
+    && json.failures.length > 0 && json.failures.every((failure) => failure.classification === 'pre-existing')
+    && bar !== null && bar.verdict === 'met' && typeof bar.classification === 'object' && bar.classification !== null;
+}

@@ -1,9 +1,9 @@
 // Renders a bundle's report as a terminal table: hardware classes by stage, failing cases, summary.
 import type { darkroom } from '../../proto/darkroom.js';
 import { renderBar } from './bar.js';
-import { COUNT_KEYS, REPORT_EXIT, reportExitCode, reportToJson, type CountsJson, type FailureJson, type ReportJson } from './report-json.js';
+import { COUNT_KEYS, REPORT_EXIT, onlyPreExistingFailures, reportExitCode, reportToJson, type CountsJson, type FailureJson, type ReportJson } from './report-json.js';
 
-export { REPORT_EXIT, REPORT_JSON_FORMAT, ReportError, reportExitCode, reportToJson } from './report-json.js';
+export { REPORT_EXIT, REPORT_JSON_FORMAT, ReportError, onlyPreExistingFailures, reportExitCode, reportToJson } from './report-json.js';
 export type { CellJson, CountsJson, FailureJson, ReportJson, RowJson } from './report-json.js';
 
 /** How each count is marked in a cell, e.g. `3✓ 1✗ 1E 2…` or, in plain ASCII, `3ok 1F 1E 2W`. */
@@ -62,8 +62,13 @@ function legend(options: RenderOptions): string {
 }
 
 const OUTCOME: Record<number, string> = { [REPORT_EXIT.PASSED]: 'PASSED', [REPORT_EXIT.FAILED]: 'FAILED', [REPORT_EXIT.PENDING]: 'PENDING' };
+/** The outcome of a FAILED report whose failures all fail on the base too, its bar met. */
+export const PRE_EXISTING_OUTCOME = 'PRE-EXISTING FAILURES ONLY, quality bar met';
 
-/** One line: the outcome `darkroom report` exits with, then the non-zero totals. */
+/**
+ * One line: the outcome `darkroom report` exits with (PRE_EXISTING_OUTCOME for a report that
+ * failed only on pre-existing failures, exiting 1 all the same), then the non-zero totals.
+ */
 export function summaryLine(report: darkroom.v1.Report.$Properties): string {
   const json = reportToJson(report);
   const finished = COUNT_KEYS.filter((key) => key !== 'running' && key !== 'pending' && json.totals[key] > 0).map((key) => `${json.totals[key]} ${key}`);
@@ -73,7 +78,8 @@ export function summaryLine(report: darkroom.v1.Report.$Properties): string {
     `${json.totals.running} running, ${json.totals.pending} pending`,
     `${plural(agents, 'agent', 'agents')} in ${plural(json.rows.length, 'hardware class', 'hardware classes')}`,
   ];
-  return `${OUTCOME[reportExitCode(report)]}: ${parts.join('; ')}`;
+  const outcome = onlyPreExistingFailures(report) ? PRE_EXISTING_OUTCOME : OUTCOME[reportExitCode(report)];
+  return `${outcome}: ${parts.join('; ')}`;
 }
 
 /** The whole report for a terminal, newline-terminated. */

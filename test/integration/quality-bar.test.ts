@@ -24,7 +24,7 @@ import { issueToken, startLab, type Lab } from '../support/coordinator-lab.js';
 import { until } from '../support/demo-job.js';
 
 const EMBARGO = 'CVE-BAR';
-const BAR = 'boot: {classes: 2}\nworkloads:\n  unit: {classes: 1}\n  stress: {classes: 2}\nno_new_failures: true\n';
+const BAR = 'build: {classes: 2}\nworkloads:\n  unit: {classes: 1}\n  stress: {classes: 2}\nno_new_failures: true\n';
 const AGENTS = [
   { name: 'lab-x', hardwareClass: 'x86_64/Test/One', failingUnit: false },
   { name: 'lab-y', hardwareClass: 'aarch64/Test/64K', failingUnit: true },
@@ -162,10 +162,10 @@ test('bars met, failed and not met on results from real agents, with trailers an
   await until('lab-x to log that it reused its base', async () => /base outcomes reused from the cache/.test(await readFile(join(setups[0]!.dir, 'agent.log'), 'utf8')));
 
   // 3. Not met: a bar that asks for a third hardware class, judged live on the same results.
-  lab.admin((store) => setEmbargoBar(store, { embargo: EMBARGO, file: 'bar.yaml', text: 'boot: {classes: 3}\nno_new_failures: true\n' }, { actor: 'admin:test', now: Date.now() }));
+  lab.admin((store) => setEmbargoBar(store, { embargo: EMBARGO, file: 'bar.yaml', text: 'build: {classes: 3}\nno_new_failures: true\n' }, { actor: 'admin:test', now: Date.now() }));
   const pending = barOf(await report(connection, good));
   assert.equal(pending.verdict, 'pending');
-  assert.deepEqual(pending.missing, ['boot: 1 more hardware class']);
+  assert.deepEqual(pending.missing, ['build: 1 more hardware class']);
   const status = (await connection.channel.request({ statusRequest: { bundleId: good } })).bundleStatus!;
   assert.equal((JSON.parse(status.barVerdictJson!) as BarJson).verdict, 'pending', 'watch sees the verdict in the status');
   await until('the running coordinator to re-judge after the bar changed', () => lab.admin((store) => store.barVerdicts.get(good) === 'pending'));

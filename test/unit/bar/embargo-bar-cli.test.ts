@@ -34,7 +34,7 @@ test('a bar is set, refused with its line and key, shown by embargo list, and au
   const listed = await runCli(['coordinator', 'embargo', 'list', '--data', data]);
   assert.match(listed.stdout, /BAR\n.*cve-1 .*stress>=3 classes, by 2098-06-01T00:00:00\.000Z$/m);
   const json = JSON.parse((await runCli(['coordinator', 'embargo', 'list', '--data', data, '--json'])).stdout) as Array<{ bar: unknown }>;
-  assert.deepEqual(json[0]!.bar, { format: 1, bootClasses: null, workloads: [{ name: 'stress', unit: 'classes', need: 3 }], noNewFailures: false, deadlineMs: Date.parse('2098-06-01') });
+  assert.deepEqual(json[0]!.bar, { format: 1, buildClasses: null, bootClasses: null, workloads: [{ name: 'stress', unit: 'classes', need: 3 }], noNewFailures: false, deadlineMs: Date.parse('2098-06-01') });
 
   const atomic = await runCli(['coordinator', 'embargo', 'create', '--data', data, '--name', 'cve-2', '--testers', '@lab', '--maintainers', '@m', '--until', '2099-01-01', '--bar', bad]);
   assert.equal(atomic.code, 1);

@@ -9,6 +9,7 @@ import type { Status } from '../../../shared/status.js';
 const NOW = Date.parse('2030-01-10T00:00Z');
 const BAR: QualityBar = {
   format: 1,
+  buildClasses: null,
   bootClasses: 2,
   workloads: [{ name: 'unit', unit: 'classes', need: 2 }, { name: 'stress', unit: 'agents', need: 2 }],
   noNewFailures: true,
@@ -19,7 +20,7 @@ const kase = (name: string, status: Status, baseStatus: Status | null = 'PASS'):
 const st = (name: string, status: Status, cases: BarCase[] = [], baseStatus: Status | null = cases.length ? 'PASS' : null): BarStage => ({ name, status, baseStatus, cases });
 
 /** A done job whose stages all pass, with `unit` cases as given. */
-function job(agent: string, hardwareClass: string, options: { unit?: BarCase[]; unitStatus?: Status; stress?: Status; build?: Status; receivedAtMs?: number; open?: boolean; tree?: string } = {}): BarJob {
+function job(agent: string, hardwareClass: string, options: { unit?: BarCase[]; unitStatus?: Status; stress?: Status; build?: Status; boot?: Status; receivedAtMs?: number; open?: boolean; tree?: string } = {}): BarJob {
   const unit = options.unit ?? [kase('sum', 'PASS'), kase('greeting', 'PASS')];
   return {
     jobId: `job-${agent}-${options.tree ?? 'linux'}`,
@@ -31,7 +32,7 @@ function job(agent: string, hardwareClass: string, options: { unit?: BarCase[]; 
       resultId: `result-${agent}`,
       receivedAtMs: options.receivedAtMs ?? NOW - 1000,
       stages: [
-        st('apply', 'PASS'), st('build', options.build ?? 'PASS'), st('boot', 'SKIP'),
+        st('apply', 'PASS'), st('build', options.build ?? 'PASS'), st('boot', options.boot ?? 'PASS'),
         st('workload:unit', options.unitStatus ?? (unit.some((c) => c.status === 'FAIL') ? 'FAIL' : 'PASS'), unit),
         st('workload:stress', options.stress ?? 'PASS', [kase('hello_sum', options.stress ?? 'PASS')]),
       ],
@@ -125,4 +126,19 @@ test('each target tree reaches the counts on its own; a bundle without jobs is p
   assert.deepEqual(empty.missing, ['boot: 2 more hardware classes']);
   const vacuous = evaluateBar({ ...bar, bootClasses: null, noNewFailures: true }, [], { now: NOW });
   assert.deepEqual([vacuous.verdict, vacuous.missing], ['pending', ['no result yet']], 'nothing demonstrated meets no bar');
+});
+
+test('boot counts only a boot that ran and passed: boot method none (SKIP) does not meet it, and build counts builds', () => {
+  const bar: QualityBar = { ...BAR, bootClasses: 1, workloads: [], noNewFailures: false };
+  const unbooted = evaluateBar(bar, [job('a', 'x86', { boot: 'SKIP' })], { now: NOW });
+  assert.equal(unbooted.verdict, 'pending');
+  assert.deepEqual(unbooted.missing, ['boot: 1 more hardware class']);
+  assert.equal(evaluateBar(bar, [job('a', 'x86', { boot: 'SKIP' }), job('b', 'arm64')], { now: NOW }).verdict, 'met', 'met by the class whose boot passed');
+  assert.equal(evaluateBar(bar, [job('a', 'x86', { boot: 'FAIL' })], { now: NOW }).verdict, 'pending');
+  const builds: QualityBar = { ...bar, buildClasses: 2, bootClasses: null };
+  const onlyBuilt = evaluateBar(builds, [job('a', 'x86', { boot: 'SKIP' }), job('b', 'arm64', { boot: 'FAIL' })], { now: NOW });
+  assert.deepEqual(onlyBuilt.requirements.map((r) => [r.requirement, r.state, r.have]), [['build', 'met', ['arm64', 'x86']]]);
+  assert.equal(onlyBuilt.verdict, 'met', 'a lab that only builds meets a build requirement');
+  const notBuilt = evaluateBar(builds, [job('a', 'x86', { build: 'SKIP', boot: 'SKIP' }), job('b', 'arm64', { build: 'FAIL' })], { now: NOW });
+  assert.deepEqual(notBuilt.missing, ['build: 2 more hardware classes'], 'a build that did not run or failed does not count');
 });

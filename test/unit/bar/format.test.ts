@@ -25,13 +25,23 @@ test('examples/quality-bar.yaml parses to the bar it describes, and survives sto
   const bar = parseBar(readFileSync(join(REPO_ROOT, 'examples', 'quality-bar.yaml'), 'utf8'), context);
   assert.deepEqual(bar, {
     format: 1,
+    buildClasses: 3,
     bootClasses: 2,
     workloads: [{ name: 'unit', unit: 'classes', need: 2 }, { name: 'stress', unit: 'agents', need: 2 }],
     noNewFailures: true,
     deadlineMs: null,
   });
   assert.deepEqual(barFromJson(barToJson(bar), 'e'), bar);
-  assert.equal(describeBar(bar), 'boot>=2 classes, unit>=2 classes, stress>=2 agents, no new failures');
+  assert.equal(describeBar(bar), 'build>=3 classes, boot>=2 classes, unit>=2 classes, stress>=2 agents, no new failures');
+});
+
+test('a bar for labs that only build asks for build alone; a bar stored before build existed asks for none', () => {
+  const bar = parseBar('build: {classes: 2}\n', context);
+  assert.deepEqual([bar.buildClasses, bar.bootClasses], [2, null]);
+  assert.equal(describeBar(bar), 'build>=2 classes');
+  assert.deepEqual(problems('build:\n  classes: 0\n'), ['bar.yaml:2: build.classes: expected a whole number from 1 to 1000, got 0']);
+  const older = barFromJson('{"format":1,"bootClasses":2,"workloads":[],"noNewFailures":false,"deadlineMs":null}', 'cve-1');
+  assert.equal(older.buildClasses, null);
 });
 
 test('a deadline is read as ISO 8601, a bare date at midnight UTC', () => {
@@ -62,7 +72,7 @@ test('deadlines that are not dates, already past or after the disclosure date ar
 });
 
 test('a bar that asks for nothing, YAML that does not parse and a damaged stored bar are refused', () => {
-  assert.deepEqual(problems('deadline: 2030-01-25\n'), ['bar.yaml:1: (file): the bar asks for nothing: give boot, workloads or no_new_failures']);
+  assert.deepEqual(problems('deadline: 2030-01-25\n'), ['bar.yaml:1: (file): the bar asks for nothing: give build, boot, workloads or no_new_failures']);
   assert.match(problems('boot: [classes: 2\n')[0]!, /^bar\.yaml:\d+: \(yaml\): /);
   assert.throws(() => barFromJson('{"format":9}', 'cve-1'), (error: unknown) => error instanceof BarError && error.code === 'BAR_STORED_MALFORMED' && /embargo 'cve-1'/.test(error.message));
 });

@@ -146,3 +146,25 @@ test('the exit code is 0 only when every job ended and everything passed', () =>
   const missed = darkroom.v1.Report.create({ bundleId: 'b', columns: ['apply'], rows: [{ hardwareClass: 'x', agents: 1, cells: [{ column: 'apply', counts: { pass: 1, miss: 1 } }] }], complete: true });
   assert.equal(reportExitCode(missed), REPORT_EXIT.FAILED);
 });
+
+test('failures that all fail on the base too, with the bar met, are said so in the last line; the exit code stays 1', () => {
+  const bar = { verdict: 'met', missing: [], broken: [], classification: { pass: 13, regression: 0, preExisting: 1, fixed: 0, fixedCases: [] } };
+  const report = demoReport();
+  report.barVerdictJson = JSON.stringify(bar);
+  const lines = renderReport(report, { unicode: false }).trimEnd().split('\n');
+  assert.ok(lines.includes('Quality bar: met'));
+  assert.equal(lines.at(-1), 'PRE-EXISTING FAILURES ONLY, quality bar met: 14 pass, 1 fail; 0 running, 0 pending; 3 agents in 3 hardware classes');
+  assert.equal(reportExitCode(report), REPORT_EXIT.FAILED, 'exit 0 stays reserved for everything passed');
+
+  assert.match(summaryLine(demoReport()), /^FAILED: /, 'without a bar nothing says the failures do not matter');
+  const noBase = demoReport();
+  noBase.barVerdictJson = JSON.stringify({ ...bar, classification: null });
+  assert.match(summaryLine(noBase), /^FAILED: /, 'a bar that ran no base cannot call a failure pre-existing');
+  const regression = demoReport();
+  regression.failures[0]!.baseStatus = 'PASS';
+  regression.barVerdictJson = JSON.stringify(bar);
+  assert.match(summaryLine(regression), /^FAILED: /);
+  const pending = demoReport();
+  pending.barVerdictJson = JSON.stringify({ ...bar, verdict: 'pending' });
+  assert.match(summaryLine(pending), /^FAILED: /);
+});
