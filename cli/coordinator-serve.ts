@@ -25,13 +25,17 @@ interface ServeOptions {
   mailRetryFirst?: string;
   mailRetryMax?: string;
   mailGiveUp?: string;
+  metrics?: string;
 }
 
-/** "HOST:PORT", "[v6]:PORT" or ":PORT". */
-export function parseListen(value: string): { host: string; port: number } {
+/** The port the metrics endpoint is usually given (Prometheus' registry of default ports is full). */
+export const DEFAULT_METRICS_PORT = 9420;
+
+/** "HOST:PORT", "[v6]:PORT" or ":PORT", the value of `flag`. */
+export function parseListen(value: string, { flag = '--listen', examplePort = DEFAULT_PORT } = {}): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
   const port = match ? Number(match[3]) : NaN;
-  if (!match || port > 65535) throw new DarkroomError('LISTEN_INVALID', `--listen '${value}' is not HOST:PORT (e.g. 127.0.0.1:${DEFAULT_PORT} or 0.0.0.0:${DEFAULT_PORT})`);
+  if (!match || port > 65535) throw new DarkroomError('LISTEN_INVALID', `${flag} '${value}' is not HOST:PORT (e.g. 127.0.0.1:${examplePort} or 0.0.0.0:${examplePort})`);
   return { host: match[1] ?? (match[2] || DEFAULT_HOST), port };
 }
 
@@ -77,15 +81,18 @@ export function registerServeCommand(coordinator: Command): void {
     .option('--mail-retry-first <duration>', 'delay before the first retry when the relay does not take a mail, doubling each time (default 2s)')
     .option('--mail-retry-max <duration>', 'longest delay between retries (default 10m)')
     .option('--mail-give-up <duration>', 'a mail the relay has not taken this long after it was queued is given up and logged (default 3d)')
+    .option('--metrics <host:port>', `serve Prometheus metrics on http://HOST:PORT/metrics (e.g. 127.0.0.1:${DEFAULT_METRICS_PORT})`)
     .action(async (options: ServeOptions) => {
       if (Boolean(options.tlsCert) !== Boolean(options.tlsKey)) throw new DarkroomError('TLS_INCOMPLETE', 'Give both --tls-cert and --tls-key, or neither');
       const tls = options.tlsCert && options.tlsKey ? { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) } : undefined;
       const mail = await mailOptions(options);
+      const metrics = options.metrics ? parseListen(options.metrics, { flag: '--metrics', examplePort: DEFAULT_METRICS_PORT }) : undefined;
       const running = await startCoordinator(resolve(options.data), {
-        ...parseListen(options.listen), tls, logger: createLogger('coordinator'), allowPrivateWebhooks: options.allowPrivateWebhooks === true, ...(mail ? { mail } : {}),
+        ...parseListen(options.listen), tls, metrics, logger: createLogger('coordinator'), allowPrivateWebhooks: options.allowPrivateWebhooks === true, ...(mail ? { mail } : {}),
       });
       if (options.allowPrivateWebhooks) hint('--allow-private-webhooks: maintainers may make this coordinator POST to plain http and to its own machine and network');
       say(`Coordinator listening on ${running.url}`);
+      if (running.metricsUrl) say(`Metrics on ${running.metricsUrl}`);
       say(`Fingerprint: ${running.fingerprint}`);
       if (mail) say(`Mail through ${mail.relay.host}:${mail.relay.port} (${mail.relay.security})`);
       hint('logs are JSON on stderr; stop with Ctrl-C');

@@ -1,7 +1,7 @@
 // One connected agent: its declaration, answers to offers, payload pulls, progress, heartbeats
 // and results. Every request is checked against the jobs this agent was given.
 import { darkroom } from '../../proto/darkroom.js';
-import { verifySignedResult } from '../../shared/result.js';
+import type { SignedResultParts } from '../../shared/result.js';
 import { WireError } from '../../shared/wire/errors.js';
 import { stageNameProblem } from '../../shared/peer-names.js';
 import type { Channel } from '../../transport/channel.js';
@@ -17,11 +17,23 @@ import { toWireError } from './wire-errors.js';
 
 const JOB_FINISHED = darkroom.v1.NotificationKind.JOB_FINISHED;
 
+/**
+ * Serves one agent connection. A result is verified on the pool's threads while later messages
+ * arrive, but every message's store write is queued in the order the messages came: each waits
+ * for the one before it to be ready (verified), so a result still lands before the progress,
+ * accept or result that followed it.
+ */
 export function runAgentSession(hub: Hub, agent: Party, channel: Channel): void {
   const log = hub.logger.child({ agent: agent.name });
+  const session: Session = { party: agent };
+  let previous: Promise<unknown> = Promise.resolve();
   channel.handle(async (envelope) => {
+    const receivedAt = performance.now();
+    const verified = envelope.body === 'resultSubmit' ? hub.verifier.verify(envelope.resultSubmit!.signed ?? {}, agent.signKey) : null;
+    const turn = previous.then(() => verified);
+    previous = turn.catch(() => undefined);
     try {
-      await serve(hub, agent.name, envelope, channel);
+      await serve(hub, session, { envelope, channel, verified: await turn, receivedAt });
     } catch (error) {
       const wire = toWireError(error);
       log.warn({ body: envelope.body, code: wire.code, err: wire.message }, 'agent request refused');
@@ -30,20 +42,40 @@ export function runAgentSession(hub: Hub, agent: Party, channel: Channel): void 
   });
 }
 
-/** The agent as stored now: a revocation or a new declaration since connect is seen at once. */
-function current(hub: Hub, name: string): Party {
-  const party = hub.store.parties.byName(name);
-  if (!party || party.revokedAt !== null) throw new WireError('REVOKED', `Agent '${name}' was revoked: its connection is closed`);
+/** What a connection keeps between messages: the agent as last read from the store. */
+interface Session {
+  party: Party;
+}
+
+interface Request {
+  envelope: Envelope;
+  channel: Channel;
+  /** A resultSubmit's verified parts (null for every other message). */
+  verified: SignedResultParts | null;
+  /** performance.now() when the message arrived. */
+  receivedAt: number;
+}
+
+/**
+ * The agent as stored now: a revocation since connect is seen at once (one indexed read per
+ * message); the full record is read again only after the agent declares itself anew.
+ */
+function current(hub: Hub, session: Session): Party {
+  const { party } = session;
+  if (!hub.store.parties.isActive(party.id)) throw new WireError('REVOKED', `Agent '${party.name}' was revoked: its connection is closed`);
   return party;
 }
 
-async function serve(hub: Hub, name: string, envelope: Envelope, channel: Channel): Promise<void> {
+async function serve(hub: Hub, session: Session, request: Request): Promise<void> {
+  const { envelope, channel } = request;
   const now = Date.now();
-  const agent = current(hub, name);
+  const agent = current(hub, session);
+  const { name } = agent;
   const { store, commits } = hub;
   switch (envelope.body) {
     case 'declaration':
       await commits.run(() => store.parties.declare(agent.id, declarationOf(envelope.declaration!)));
+      session.party = store.parties.byId(agent.id) ?? agent;
       hub.offerTo(name);
       return;
     case 'jobAccept': {
@@ -79,7 +111,7 @@ async function serve(hub: Hub, name: string, envelope: Envelope, channel: Channe
       channel.reply(envelope, { heartbeatAck: { sentAtMs: envelope.heartbeat!.sentAtMs ?? 0, serverTimeMs: now } });
       return;
     case 'resultSubmit':
-      await acceptResult(hub, agent, envelope, channel, now);
+      await acceptResult(hub, agent, request, now);
       return;
     case 'error':
       hub.logger.warn({ agent: name, code: envelope.error!.code, err: envelope.error!.message }, 'agent reported an error');
@@ -89,13 +121,15 @@ async function serve(hub: Hub, name: string, envelope: Envelope, channel: Channe
   }
 }
 
-/** Verified first (no database needed), stored in the next group commit, acknowledged once that is durable. */
-async function acceptResult(hub: Hub, agent: Party, envelope: Envelope, channel: Channel, now: number): Promise<void> {
-  const parts = verifySignedResult(envelope.resultSubmit!.signed ?? {}, agent.signKey);
+/** Verified first (on the pool, no database needed), stored in the next group commit, acknowledged once that is durable. */
+async function acceptResult(hub: Hub, agent: Party, request: Request, now: number): Promise<void> {
+  const { envelope, channel } = request;
+  const parts = request.verified!;
   const ingested = await hub.commits.run(() => storeResult(hub.store, agent, parts, now));
   const { result, outcome } = ingested;
   hub.logger.info({ agent: agent.name, jobId: result.jobId, attempt: result.attempt, resultId: ingested.resultId, outcome }, 'result received');
   channel.reply(envelope, { resultAck: { jobId: result.jobId, attempt: result.attempt, resultId: ingested.resultId, duplicate: outcome !== 'accepted' } });
+  hub.metrics.observeIngest((performance.now() - request.receivedAt) / 1000);
   if (outcome !== 'accepted') return;
   notifyJob(hub, { job: ingested.job, agent }, { kind: JOB_FINISHED, status: result.status });
   hub.bundleChanged(ingested.job.bundleId, result.jobId);

@@ -26,8 +26,11 @@ import type { Hub, SessionTimings } from './hub.js';
 import { DEFAULT_LISTENER_LIMITS, listen, type ListenerLimits } from './listener.js';
 import { runMaintainerSession } from './maintainer-session.js';
 import { Notifier } from './notifier.js';
+import { CoordinatorMetrics } from '../metrics/metrics.js';
+import { serveMetrics } from '../metrics/http.js';
 import { OfferScheduler } from './offers.js';
 import { Registry } from './registry.js';
+import { VerifyPool } from './verify-pool.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 7420;
@@ -49,6 +52,10 @@ export interface CoordinatorOptions {
   allowPrivateWebhooks?: boolean;
   /** The operator's SMTP relay for notification mail; without it no mail is sent. */
   mail?: { relay: RelaySettings; policy?: RetryPolicy };
+  /** Serve Prometheus metrics on this address (GET /metrics); none when absent. */
+  metrics?: { host: string; port: number };
+  /** Worker threads verifying result signatures (default: one per core). */
+  verifyThreads?: number;
 }
 
 export interface RunningCoordinator {
@@ -56,6 +63,8 @@ export interface RunningCoordinator {
   port: number;
   fingerprint: string;
   hub: Hub;
+  /** The metrics endpoint's URL, when `metrics` was given. */
+  metricsUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -67,12 +76,15 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
   store.write(() => store.parties.clearConnected());
   const registry = new Registry();
   const webhooks = { allowPrivate: options.allowPrivateWebhooks === true };
+  const metrics = new CoordinatorMetrics({ store, agentsConnected: () => new Set(registry.all('agent').map((connected) => connected.name)).size });
+  metrics.setMailCounts({ sentTotal: () => store.mailQueue.counts().sent, queued: () => store.mailQueue.counts().queued });
   const commits = new GroupCommit(store);
   const mailer = options.mail
     ? new MailSender({ store, transport: createRelayTransport(options.mail.relay), from: options.mail.relay.from, logger: logger.child({ component: 'mail' }), commit: (work) => commits.run(work), ...(options.mail.policy ? { policy: options.mail.policy } : {}) })
     : null;
-  const notifier = new Notifier(store, logger, { mailQueued: () => mailer?.wake(), webhooks });
-  const offers = new OfferScheduler({ store, registry, commits, logger });
+  const notifier = new Notifier(store, { logger, metrics, mailQueued: () => mailer?.wake(), webhooks });
+  const verifier = new VerifyPool(options.verifyThreads);
+  const offers = new OfferScheduler({ store, registry, commits, logger, metrics });
   const timings: SessionTimings = { heartbeatIntervalMs: options.heartbeatIntervalMs ?? Math.min(DEFAULT_HEARTBEAT_INTERVAL_MS, policy.leaseMs / 3), leaseMs: policy.leaseMs };
   const completion = new BundleCompletion({
     openJobs: (bundleId) => store.jobs.openCount(bundleId),
@@ -80,7 +92,7 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
     onError: (error) => logger.error({ err: messageOf(error) }, 'checking whether a bundle is complete failed'),
   });
   const hub: Hub = {
-    store, registry, identity, logger, timings, commits,
+    store, registry, identity, logger, timings, commits, verifier, metrics,
     offerTo: (name) => offers.offerTo([name]),
     offerToAll: () => offers.offerTo(new Set(registry.all('agent').map((connected) => connected.name))),
     bundleChanged: (bundleId, jobId) => completion.changed(bundleId, jobId),
@@ -131,6 +143,8 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
     onError: (error) => logger.error({ err: messageOf(error) }, 'applying an admin change failed; will try again on the next change'),
   });
   watcher.start();
+  const metricsServer = options.metrics ? await serveMetrics(metrics, { ...options.metrics, logger }) : null;
+  if (metricsServer) logger.info({ url: metricsServer.url }, 'metrics served');
   const url = `${options.tls ? 'wss' : 'ws'}://${listener.host.includes(':') ? `[${listener.host}]` : listener.host}:${listener.port}`;
   logger.info({ url, fingerprint: fingerprint(identity) }, 'coordinator listening');
 
@@ -139,12 +153,15 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
     port: listener.port,
     fingerprint: fingerprint(identity),
     hub,
+    metricsUrl: metricsServer?.url ?? null,
     close: async () => {
       clearInterval(sweep);
       watcher.stop();
       completion.stop();
+      await metricsServer?.close();
       await listener.close();
       await mailer?.stop();
+      await verifier.close();
       commits.flush();
       store.write(() => store.parties.clearConnected());
       store.close();

@@ -5,8 +5,10 @@ import type { darkroom } from '../../proto/darkroom.js';
 import type { Identity } from '../../shared/identity.js';
 import type { Logger } from '../../shared/log.js';
 import type { Store } from '../store/store.js';
+import type { CoordinatorMetrics } from '../metrics/metrics.js';
 import type { GroupCommit } from './group-commit.js';
 import type { Registry } from './registry.js';
+import type { VerifyPool } from './verify-pool.js';
 
 export interface SessionTimings {
   /** How often agents send heartbeats (Welcome.heartbeat_interval_ms). */
@@ -25,6 +27,9 @@ export interface Hub {
   readonly timings: SessionTimings;
   /** Store writes of messages: many per transaction, each caller answered after the commit. */
   readonly commits: GroupCommit;
+  /** Checks result signatures on worker threads, off the event loop. */
+  readonly verifier: VerifyPool;
+  readonly metrics: CoordinatorMetrics;
   /** Offers every job waiting for this agent (and resends unanswered offers) on its open connections. */
   offerTo(agentName: string): void;
   /** Offers to every connected agent that has waiting jobs (after a bundle is accepted or rewrapped). */

@@ -4,6 +4,7 @@
 import { darkroom } from '../../proto/darkroom.js';
 import { messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
+import type { CoordinatorMetrics } from '../metrics/metrics.js';
 import type { Notice } from '../store/mail-queue.js';
 import type { Store } from '../store/store.js';
 import type { LiveSubscription, NotificationInit } from './hub.js';
@@ -31,14 +32,16 @@ export function webhookBody(notification: NotificationInit): string {
 export class Notifier {
   readonly #store: Store;
   readonly #logger: Logger;
+  readonly #metrics: CoordinatorMetrics;
   readonly #live = new Set<LiveSubscription>();
   readonly #webhooks: WebhookPolicy;
   readonly #mailQueued: () => void;
 
   /** `mailQueued` is called after mail was queued (the sender then looks at the queue). */
-  constructor(store: Store, logger: Logger, options: { mailQueued: () => void; webhooks?: WebhookPolicy }) {
+  constructor(store: Store, options: { logger: Logger; metrics: CoordinatorMetrics; mailQueued: () => void; webhooks?: WebhookPolicy }) {
     this.#store = store;
-    this.#logger = logger;
+    this.#logger = options.logger;
+    this.#metrics = options.metrics;
     this.#mailQueued = options.mailQueued;
     this.#webhooks = options.webhooks ?? { allowPrivate: false };
   }
@@ -60,7 +63,7 @@ export class Notifier {
       const wanted = live.bundleIds.has(notification.bundleId)
         || (live.embargoes === null ? live.bundleIds.size === 0 && live.trees.size === 0 : live.embargoes.has(notification.embargo))
         || (notification.tree ? live.trees.has(notification.tree) : false);
-      if (wanted && !live.channel.closed && mayHear(live.partyName)) live.channel.send({ notification });
+      if (wanted && !live.channel.closed && mayHear(live.partyName) && live.channel.send({ notification })) this.#metrics.notificationSent('live');
     }
     if (notification.kind === darkroom.v1.NotificationKind.JOB_PROGRESS) return;
     if (MAILED_KINDS.has(notification.kind)) this.#queueMail(notification);
@@ -85,7 +88,8 @@ export class Notifier {
   #post(url: string, body: string): void {
     postWebhook(url, body, { policy: this.#webhooks, timeoutMs: WEBHOOK_TIMEOUT_MS })
       .then((status) => {
-        if (status < 200 || status >= 300) this.#logger.warn({ url, status }, 'webhook refused the notification');
+        if (status >= 200 && status < 300) this.#metrics.notificationSent('webhook');
+        else this.#logger.warn({ url, status }, 'webhook refused the notification');
       })
       .catch((error: unknown) => this.#logger.warn({ url, err: messageOf(error) }, 'webhook unreachable; the notification is not retried'));
   }

@@ -5,8 +5,10 @@ import { darkroom } from '../../proto/darkroom.js';
 import { messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { barFromJson } from '../bar/format.js';
+import type { CoordinatorMetrics } from '../metrics/metrics.js';
 import type { Offer } from '../store/dispatch.js';
 import type { CancelNotice } from '../store/jobs.js';
+import type { Party } from '../store/parties.js';
 import type { Store } from '../store/store.js';
 import type { GroupCommit } from './group-commit.js';
 import type { Registry } from './registry.js';
@@ -61,12 +63,20 @@ export interface OfferPlan {
   offers: darkroom.v1.JobOffer.$Properties[];
 }
 
-/** Inside a write transaction: records the agent's new offers (audited) and reads what else it is owed. */
-export function planOffers(store: Store, agentName: string, now: number, memo: TermsMemo = new Map()): OfferPlan | null {
-  const agent = store.parties.byName(agentName);
-  if (!agent || agent.role !== 'agent') return null;
-  const offers = [...store.dispatch.pendingOffers(agent, now), ...store.dispatch.offerNext(agent, now)];
-  return { agentName, cancels: store.jobs.pendingCancels(agent.id), offers: offers.map((offer) => jobOfferOf(store, offer, memo)) };
+/**
+ * Inside a write transaction: records the agents' new offers (one audit row per bundle) and reads
+ * what else each is owed. Unknown names and parties that are no agent are left out.
+ */
+export function planOffers(store: Store, { agentNames, now }: { agentNames: readonly string[]; now: number }): OfferPlan[] {
+  const memo: TermsMemo = new Map();
+  const agents = agentNames.map((name) => store.parties.byName(name)).filter((party): party is Party => party !== null && party.role === 'agent');
+  const unanswered = agents.map((agent) => store.dispatch.pendingOffers(agent, now));
+  const fresh = store.dispatch.offerNextMany(agents, now);
+  return agents.map((agent, index) => ({
+    agentName: agent.name,
+    cancels: store.jobs.pendingCancels(agent.id),
+    offers: [...unanswered[index]!, ...(fresh.get(agent.id) ?? [])].map((offer) => jobOfferOf(store, offer, memo)),
+  }));
 }
 
 export interface OfferContext {
@@ -74,6 +84,7 @@ export interface OfferContext {
   registry: Registry;
   commits: GroupCommit;
   logger: Logger;
+  metrics: CoordinatorMetrics;
 }
 
 /**
@@ -90,19 +101,21 @@ export class OfferScheduler {
   }
 
   offerTo(agentNames: Iterable<string>): void {
-    const { store, registry, commits, logger } = this.#context;
+    const { store, registry, commits, logger, metrics } = this.#context;
     const names = [...agentNames].filter((name) => registry.isConnected(name) && !this.#queued.has(name));
     if (names.length === 0) return;
     for (const name of names) this.#queued.add(name);
+    const startedAt = performance.now();
     commits.run(() => {
-      const memo: TermsMemo = new Map();
-      const now = Date.now();
-      return names.map((name) => {
-        this.#queued.delete(name);
-        return planOffers(store, name, now, memo);
-      });
+      for (const name of names) this.#queued.delete(name);
+      return planOffers(store, { agentNames: names, now: Date.now() });
     }).then((plans) => {
-      for (const plan of plans) if (plan) this.#deliver(plan);
+      let offers = 0;
+      for (const plan of plans) offers += this.#deliver(plan);
+      if (offers > 0) {
+        metrics.observeFanOut((performance.now() - startedAt) / 1000);
+        logger.info({ agents: plans.length, offers }, 'jobs offered');
+      }
     }, (error: unknown) => {
       for (const name of names) this.#queued.delete(name);
       logger.error({ agents: names.length, err: messageOf(error) }, 'offering jobs failed; will try again on the next change');
@@ -114,11 +127,11 @@ export class OfferScheduler {
    * offers until answered, so a lost push is resent on the next connect; a cancel is marked
    * delivered only after it was sent.
    */
-  #deliver(plan: OfferPlan): void {
+  #deliver(plan: OfferPlan): number {
     const { store, registry, commits, logger } = this.#context;
     const connections = registry.connections(plan.agentName).filter((c) => !c.channel.closed);
     const target = connections.at(-1);
-    if (!target) return;
+    if (!target) return 0;
     for (const notice of plan.cancels) {
       for (const connection of connections) connection.channel.send({ cancel: { jobId: notice.jobId, attempt: notice.attempt, reason: notice.reason } });
       logger.info({ agent: plan.agentName, jobId: notice.jobId, reason: notice.reason }, 'cancel sent');
@@ -131,7 +144,8 @@ export class OfferScheduler {
     }
     for (const offer of plan.offers) {
       target.channel.send({ jobOffer: offer });
-      logger.info({ agent: plan.agentName, jobId: offer.jobId, bundle: offer.bundleId, tree: offer.tree, attempt: offer.attempt }, 'job offered');
+      logger.debug({ agent: plan.agentName, jobId: offer.jobId, bundle: offer.bundleId, tree: offer.tree, attempt: offer.attempt }, 'job offered');
     }
+    return plan.offers.length;
   }
 }

@@ -20,7 +20,7 @@ export type AuditAction =
   | 'approvals.published'
   | 'bundle.accepted'
   | 'bundle.rewrapped'
-  | 'job.offered'
+  | 'jobs.offered'
   | 'job.cancelled'
   | 'result.accepted'
   | 'report.read'

@@ -95,6 +95,7 @@ export class Bundles {
   readonly #insert;
   readonly #get;
   readonly #byEmbargo;
+  readonly #all;
   readonly #insertStanza;
   readonly #stanza;
   readonly #recipients;
@@ -108,6 +109,7 @@ export class Bundles {
     this.#insert = db.prepare('INSERT INTO bundles (id, embargo_id, submitter_id, header, trees_json, workloads_json, payload_path, payload_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.#get = db.prepare<[string], RawBundle>('SELECT * FROM bundles WHERE id = ?');
     this.#byEmbargo = db.prepare<[number], RawBundle>('SELECT * FROM bundles WHERE embargo_id = ? ORDER BY created_at');
+    this.#all = db.prepare<[], RawBundle>('SELECT * FROM bundles ORDER BY created_at');
     this.#insertStanza = db.prepare('INSERT OR IGNORE INTO stanzas (bundle_id, party_id, stanza, added_at) VALUES (?, ?, ?, ?)');
     this.#stanza = db.prepare<[string, number], { stanza: Buffer }>('SELECT stanza FROM stanzas WHERE bundle_id = ? AND party_id = ?');
     this.#recipients = db.prepare<[string], { party_id: number }>('SELECT party_id FROM stanzas WHERE bundle_id = ?');
@@ -164,6 +166,11 @@ export class Bundles {
   /** The name of the bundle's embargo, or null for an unknown bundle (cheaper than `get`). */
   embargoNameOf(id: string): string | null {
     return this.#embargoName.get(id)?.name ?? null;
+  }
+
+  /** Every bundle, complete or still uploading (backups copy their payloads). */
+  list(): Bundle[] {
+    return this.#all.all().map(fromRaw);
   }
 
   byEmbargo(embargoId: number): Bundle[] {

@@ -1,5 +1,6 @@
 // The agent side of jobs: what to offer on connect, accept, decline, heartbeats, progress, sweeps.
-import type { AuditLog } from './audit.js';
+import type { AuditLog, AuditRow } from './audit.js';
+import type { Json } from './canonical.js';
 import { inWrite, type Db } from './database.js';
 import { StoreError } from './errors.js';
 import { jobFromRaw, type Job, type Jobs, type RawJob } from './jobs.js';
@@ -50,6 +51,12 @@ const offerOf = (raw: RawOffer): Offer => ({
   workloads: JSON.parse(raw.workloads_json) as string[],
 });
 
+/** The job ids a 'jobs.offered' audit row records as offered (none for any other row). */
+export function jobsOfferedIn(row: Pick<AuditRow, 'action' | 'detailsJson'>): string[] {
+  if (row.action !== 'jobs.offered') return [];
+  return (JSON.parse(row.detailsJson) as { offers: Array<{ job: string }> }).offers.map((offer) => offer.job);
+}
+
 export class Dispatch {
   readonly #db: Db;
   readonly #audit: AuditLog;
@@ -69,18 +76,36 @@ export class Dispatch {
 
   /**
    * Offers queued jobs to a connected agent, up to its declared concurrency less the jobs it
-   * already holds; each offer is recorded in the audit log. Revoked agents get nothing.
+   * already holds; the offers are recorded in the audit log. Revoked agents get nothing.
    */
   offerNext(agent: Party, now: number): Offer[] {
-    if (agent.revokedAt !== null || !agent.declaration) return [];
+    return this.offerNextMany([agent], now).get(agent.id) ?? [];
+  }
+
+  /**
+   * `offerNext` for several agents in one transaction, with one audit row per bundle naming every
+   * job offered and the agent it went to (who was given which bundle, when), rather than one row
+   * per offer: a bundle fanned out to 1,000 agents costs one hash-chained row, not 1,000.
+   */
+  offerNextMany(agents: readonly Party[], now: number): Map<number, Offer[]> {
     return inWrite(this.#db, () => {
-      const room = agent.declaration!.concurrency - this.#busy.get(agent.id)!.count;
-      if (room <= 0) return [];
-      return this.#queued.all(agent.id, now, room).map((raw) => {
-        const job = this.#jobs.apply(jobFromRaw(raw), { event: { kind: 'offer' }, now });
-        this.#audit.append({ actor: 'coordinator', action: 'job.offered', subject: job.id, details: { agent: agent.name, bundle: job.bundleId, tree: job.tree, attempt: job.attempt } }, now);
-        return offerOf(raw);
-      });
+      const byAgent = new Map<number, Offer[]>();
+      const byBundle = new Map<string, Json[]>();
+      for (const agent of agents) {
+        if (agent.revokedAt !== null || !agent.declaration) continue;
+        const room = agent.declaration.concurrency - this.#busy.get(agent.id)!.count;
+        if (room <= 0) continue;
+        const offers = this.#queued.all(agent.id, now, room).map((raw) => {
+          const job = this.#jobs.apply(jobFromRaw(raw), { event: { kind: 'offer' }, now });
+          const audited = byBundle.get(job.bundleId) ?? [];
+          audited.push({ job: job.id, agent: agent.name, tree: job.tree, attempt: job.attempt });
+          byBundle.set(job.bundleId, audited);
+          return offerOf(raw);
+        });
+        if (offers.length > 0) byAgent.set(agent.id, offers);
+      }
+      for (const [bundle, offers] of byBundle) this.#audit.append({ actor: 'coordinator', action: 'jobs.offered', subject: bundle, details: { offers } }, now);
+      return byAgent;
     });
   }
 

@@ -81,7 +81,7 @@ export class Jobs {
   readonly #get;
   readonly #update;
   readonly #byBundle;
-  readonly #open;
+  readonly #due;
   readonly #openOfEmbargo;
   readonly #openOfAgent;
   readonly #holdsOpen;
@@ -99,7 +99,10 @@ export class Jobs {
     this.#get = db.prepare<[string], RawJob>(`${JOB_SELECT} WHERE j.id = ?`);
     this.#update = db.prepare('UPDATE jobs SET state = ?, attempt = ?, queued_at = ?, offered_at = ?, started_at = ?, lease_until = ?, lapsed_at = ?, finished_at = ?, status = ?, reason = ? WHERE id = ?');
     this.#byBundle = db.prepare<[string], RawJob>(`${JOB_SELECT} WHERE j.bundle_id = ? ORDER BY p.name, j.tree`);
-    this.#open = db.prepare<[], RawJob>(`${JOB_SELECT} WHERE j.state IN ('queued', 'offered', 'running')`);
+    this.#due = db.prepare<[number, number, number], RawJob>(`${JOB_SELECT} WHERE j.state IN ('queued', 'offered', 'running') AND (
+      (j.lapsed_at IS NOT NULL AND j.lapsed_at <= ?)
+      OR (j.lapsed_at IS NULL AND j.state = 'running' AND j.lease_until <= ?)
+      OR (j.lapsed_at IS NULL AND j.state <> 'running' AND j.queued_at <= ?))`);
     this.#openOfEmbargo = db.prepare<[number], RawJob>(`${JOB_SELECT} JOIN bundles b ON b.id = j.bundle_id WHERE b.embargo_id = ? AND j.state IN ('queued', 'offered', 'running')`);
     this.#openOfAgent = db.prepare<[number], RawJob>(`${JOB_SELECT} WHERE j.agent_id = ? AND j.state IN ('queued', 'offered', 'running')`);
     this.#holdsOpen = db.prepare<[number, string], { one: number }>("SELECT 1 AS one FROM jobs WHERE agent_id = ? AND state IN ('offered', 'running') AND bundle_id = ? LIMIT 1");
@@ -169,10 +172,15 @@ export class Jobs {
     return this.#expiredLeases.all(now).map(jobFromRaw);
   }
 
-  /** Applies every time-driven event due at `now` (lapse, loss, queue time-out); returns the jobs moved. */
+  /**
+   * Applies every time-driven event due at `now` (lapse, loss, queue time-out); returns the jobs
+   * moved. The query reads only jobs that may be due (the lifecycle's `dueEvent` still decides),
+   * so a sweep under 10,000 open jobs reads none of them until their time comes.
+   */
   sweep(now: number): Job[] {
     const moved: Job[] = [];
-    for (const job of this.#open.all().map(jobFromRaw)) {
+    const { lostAfterMs, queueTimeoutMs } = this.#policy;
+    for (const job of this.#due.all(now - lostAfterMs, now, now - queueTimeoutMs).map(jobFromRaw)) {
       const event = dueEvent(job, { now, policy: this.#policy });
       if (event) moved.push(this.apply(job, { event, now }));
     }

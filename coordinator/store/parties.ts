@@ -102,6 +102,7 @@ export class Parties {
   readonly #bySignKey;
   readonly #byBoxKey;
   readonly #byId;
+  readonly #active;
   readonly #list;
   readonly #listRole;
   readonly #insert;
@@ -117,6 +118,7 @@ export class Parties {
     this.#bySignKey = db.prepare<[Uint8Array], RawParty>('SELECT * FROM parties WHERE sign_key = ?');
     this.#byBoxKey = db.prepare<[Uint8Array], RawParty>('SELECT * FROM parties WHERE box_key = ?');
     this.#byId = db.prepare<[number], RawParty>('SELECT * FROM parties WHERE id = ?');
+    this.#active = db.prepare<[number], number>('SELECT 1 FROM parties WHERE id = ? AND revoked_at IS NULL').pluck();
     this.#list = db.prepare<[], RawParty>('SELECT * FROM parties ORDER BY role, name');
     this.#listRole = db.prepare<[Role], RawParty>('SELECT * FROM parties WHERE role = ? ORDER BY name');
     this.#insert = db.prepare('INSERT INTO parties (name, role, sign_key, box_key, fingerprint, groups_json, contact, declaration_json, enrolled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
@@ -136,6 +138,11 @@ export class Parties {
   bySignKey(signKey: Uint8Array): Party | null {
     const raw = this.#bySignKey.get(signKey);
     return raw ? fromRaw(raw) : null;
+  }
+
+  /** Whether the party is enrolled and not revoked: the per-message check, one integer read. */
+  isActive(id: number): boolean {
+    return this.#active.get(id) !== undefined;
   }
 
   byId(id: number): Party | null {

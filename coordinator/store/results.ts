@@ -73,6 +73,8 @@ export class Results {
   readonly #existing;
   readonly #forJob;
   readonly #byBundle;
+  readonly #counts;
+  readonly #count;
 
   constructor(db: Db, audit: AuditLog, jobs: Jobs) {
     this.#db = db;
@@ -82,6 +84,8 @@ export class Results {
     this.#existing = db.prepare<[string, number], { result_id: string }>('SELECT result_id FROM results WHERE job_id = ? AND attempt = ?');
     this.#forJob = db.prepare<[string], RawResult>('SELECT * FROM results WHERE job_id = ? ORDER BY attempt');
     this.#byBundle = db.prepare<[string], RawResult>('SELECT r.* FROM results r JOIN jobs j ON j.id = r.job_id WHERE j.bundle_id = ? ORDER BY r.job_id, r.attempt');
+    this.#counts = db.prepare<[], { status: Status; count: number }>('SELECT status, count(*) AS count FROM results GROUP BY status');
+    this.#count = db.prepare<[], number>('SELECT count(*) FROM results').pluck();
   }
 
   /** Stores one result and moves its job on, in one transaction; resent results are counted once. */
@@ -108,6 +112,16 @@ export class Results {
     this.#insert.run(result.jobId, result.attempt, result.resultId, result.signed, result.status, JSON.stringify(result.stages), result.sealedLogs ?? null, now);
     this.#audit.append({ actor: result.agent.name, action: 'result.accepted', subject: result.jobId, details: { attempt: result.attempt, result_id: result.resultId, status: result.status, bundle: job.bundleId, retried: next.attempt > job.attempt } }, now);
     return { outcome: 'accepted', resultId: result.resultId, job: next };
+  }
+
+  /** Stored results, every attempt. */
+  count(): number {
+    return this.#count.get()!;
+  }
+
+  /** Stored results by rolled-up status (every attempt counts). */
+  countsByStatus(): Partial<Record<Status, number>> {
+    return Object.fromEntries(this.#counts.all().map((row) => [row.status, row.count]));
   }
 
   forJob(jobId: string): StoredResult[] {

@@ -3,6 +3,7 @@
 // the coordinator's own clock decides leases and deadlines, the agent's only stamps its result.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { jobsOfferedIn } from '../../coordinator/store/dispatch.js';
 import { agentLog } from '../support/agent-process.js';
 import { until } from '../support/demo-job.js';
 import { skewedClockEnv } from '../support/clock-skew.js';
@@ -27,7 +28,7 @@ async function runSkewed(t: TestContext, skewMs: number): Promise<void> {
   assert.ok(Math.abs(stampOffset - skewMs) < STAMP_TOLERANCE_MS, `the agent really ran ${skewMs} ms off: its result is stamped ${stampOffset} ms from the coordinator's clock`);
   assert.equal(job.attempt, 1, 'no lease lapsed: heartbeats kept it although the build outlasts the lease');
   assert.ok(LAB_OPTIONS.policy!.leaseMs! < 3_000, 'the slow build (3 s) outlasts the lease');
-  const offers = r.lab.admin((store) => [...store.audit.rows()].filter((row) => row.action === 'job.offered' && row.subject === job.id));
+  const offers = r.lab.admin((store) => [...store.audit.rows()].filter((row) => jobsOfferedIn(row).includes(job.id)));
   assert.equal(offers.length, 1, 'the job was offered once: never lapsed and re-offered');
   const log = await agentLog(r.setup);
   assert.equal(log.filter((line) => (line.level as number) >= 50).length, 0, 'the agent logged no error');

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { jobsOfferedIn } from '../../coordinator/store/dispatch.js';
 import { verifySignedRecipients } from '../../shared/recipients.js';
 import { connectAs, declaration, enrol, issueToken } from '../support/coordinator-lab.js';
 import { until } from '../support/demo-job.js';
@@ -39,7 +40,7 @@ test('revoking a connected agent closes it within a second, stops it for good, s
   assert.match(String(refusal?.err), /revoked/);
   const jobs = r.lab.admin((store) => [store.jobs.byBundle(running)[0]!, store.jobs.get(queuedJob.id)!]);
   assert.deepEqual(jobs.map((job) => job.state), ['cancelled', 'cancelled']);
-  const offered = r.lab.admin((store) => [...store.audit.rows()].filter((row) => row.action === 'job.offered').map((row) => row.subject));
+  const offered = r.lab.admin((store) => [...store.audit.rows()].flatMap(jobsOfferedIn));
   assert.ok(!offered.includes(queuedJob.id), 'the queued job was never offered');
   assert.equal((await agentLog(r.setup)).filter((line) => line.jobId === queuedJob.id).length, 0, 'the agent never heard of it');
   assert.deepEqual(await outboxFiles(r.setup), [], 'no result of a cancelled job');

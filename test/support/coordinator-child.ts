@@ -14,6 +14,8 @@ export interface CoordinatorChild {
   pid: number;
   url: string;
   port: number;
+  /** The /metrics URL when started with `metrics`, else null. */
+  metricsUrl: string | null;
   /** Resident memory now, in KiB (VmRSS). */
   rssKiB(): Promise<number>;
   /** The highest resident memory so far, in KiB (VmHWM). */
@@ -49,18 +51,19 @@ function ended(child: ChildProcess): Promise<void> {
 /**
  * Starts the coordinator on 127.0.0.1:`port` (0 picks one) with its JSON log appended to
  * DATA/../coordinator.log. The shell raises the soft open-file limit to the hard one first.
- * `nodeArgs` go to node itself, e.g. ['--cpu-prof'] to profile the coordinator.
+ * `nodeArgs` go to node itself, e.g. ['--cpu-prof'] to profile the coordinator; `metrics` serves
+ * /metrics on a free loopback port.
  */
-export async function startCoordinatorChild(dataDir: string, options: { port: number; logLevel?: string; nodeArgs?: string[] }): Promise<CoordinatorChild> {
+export async function startCoordinatorChild(dataDir: string, options: { port: number; logLevel?: string; nodeArgs?: string[]; metrics?: boolean }): Promise<CoordinatorChild> {
   const command = `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"`;
   // The log file itself, not a pipe through this process: a busy parent must not slow its writes.
   const log = openSync(join(dataDir, '..', 'coordinator.log'), 'a');
-  const child = spawn('sh', ['-c', command, process.execPath, ...(options.nodeArgs ?? []), CLI, 'coordinator', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${options.port}`], {
+  const child = spawn('sh', ['-c', command, process.execPath, ...(options.nodeArgs ?? []), CLI, 'coordinator', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${options.port}`, ...(options.metrics ? ['--metrics', '127.0.0.1:0'] : [])], {
     stdio: ['ignore', 'pipe', log],
     env: { ...process.env, DARKROOM_LOG_LEVEL: options.logLevel ?? 'info' },
   });
   closeSync(log);
-  const url = await new Promise<string>((resolve, reject) => {
+  const started = await new Promise<{ url: string; metricsUrl: string | null }>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => fail(new Error(`Coordinator did not print its address within ${COORDINATOR_START_TIMEOUT_MS} ms: see ${join(dataDir, '..', 'coordinator.log')}`)), COORDINATOR_START_TIMEOUT_MS);
     const fail = (error: Error) => {
@@ -72,16 +75,17 @@ export async function startCoordinatorChild(dataDir: string, options: { port: nu
     child.stdout!.on('data', (data: Buffer) => {
       out += data.toString();
       const match = /listening on (ws:\/\/\S+)/.exec(out);
-      if (!match) return;
+      const metrics = /Metrics on (http:\/\/\S+)/.exec(out);
+      if (!match || (options.metrics && !metrics)) return;
       clearTimeout(timer);
       child.removeAllListeners('exit');
-      resolve(match[1]!);
+      resolve({ url: match[1]!, metricsUrl: metrics?.[1] ?? null });
     });
   });
   child.stdout!.resume();
   const pid = child.pid!;
   return {
-    child, pid, url, port: Number(new URL(url).port),
+    child, pid, url: started.url, metricsUrl: started.metricsUrl, port: Number(new URL(started.url).port),
     rssKiB: () => procStatusKiB(pid, 'VmRSS'),
     peakRssKiB: () => procStatusKiB(pid, 'VmHWM'),
     cpuMs: () => procCpuMs(pid),

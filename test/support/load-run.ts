@@ -36,6 +36,8 @@ export interface LoadOptions {
   logLevel?: string;
   /** Arguments for the coordinator's node, e.g. ['--cpu-prof', '--cpu-prof-dir', DIR]. */
   coordinatorNodeArgs?: string[];
+  /** Serve /metrics from the coordinator (CoordinatorChild.metricsUrl). */
+  metrics?: boolean;
 }
 
 export interface Submission {
@@ -125,7 +127,7 @@ export async function startLoadRun(dir: string, options: LoadOptions): Promise<L
   const dataDir = join(dir, 'coordinator');
   await initCoordinator(dataDir);
   const { agentTokens, maintainerToken } = issueTokens(dataDir, options.agents);
-  const childOptions = { ...(options.logLevel ? { logLevel: options.logLevel } : {}), ...(options.coordinatorNodeArgs ? { nodeArgs: options.coordinatorNodeArgs } : {}) };
+  const childOptions = { ...(options.logLevel ? { logLevel: options.logLevel } : {}), ...(options.coordinatorNodeArgs ? { nodeArgs: options.coordinatorNodeArgs } : {}), metrics: options.metrics ?? false };
   let coordinator = await startCoordinatorChild(dataDir, { port: 0, ...childOptions });
   const idleRssKiB = await coordinator.rssKiB();
   const pinned = fingerprint(await readIdentity(dataDir));

@@ -14,6 +14,8 @@ import { DEFAULT_LISTENER_LIMITS, listen } from '../../../coordinator/server/lis
 import { runMaintainerSession } from '../../../coordinator/server/maintainer-session.js';
 import { Registry } from '../../../coordinator/server/registry.js';
 import { GroupCommit } from '../../../coordinator/server/group-commit.js';
+import { VerifyPool } from '../../../coordinator/server/verify-pool.js';
+import { CoordinatorMetrics } from '../../../coordinator/metrics/metrics.js';
 import { payloadPath } from '../../../coordinator/store/bundles.js';
 import type { Store } from '../../../coordinator/store/store.js';
 import { connectMaintainer } from '../../../maintainer/connection.js';
@@ -45,8 +47,12 @@ async function startLab(t: TestContext): Promise<Lab> {
   const notes: NotificationInit[] = [];
   const subscriptions: LiveSubscription[] = [];
   const offers = { count: 0 };
+  const registry = new Registry();
+  const verifier = new VerifyPool(1);
+  t.after(() => verifier.close());
   const hub: Hub = {
-    store, identity, registry: new Registry(), logger: silentLogger, timings: { heartbeatIntervalMs: 10_000, leaseMs: 60_000 }, commits: new GroupCommit(store),
+    store, identity, registry, logger: silentLogger, timings: { heartbeatIntervalMs: 10_000, leaseMs: 60_000 }, commits: new GroupCommit(store),
+    verifier, metrics: new CoordinatorMetrics({ store, agentsConnected: () => registry.size }),
     offerTo: () => undefined,
     bundleChanged: () => undefined,
     offerToAll: () => void offers.count++,
