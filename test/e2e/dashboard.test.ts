@@ -2,13 +2,15 @@
 // page shows the three classes with the 64K-page class failing exactly holds_one_page as
 // pre-existing; a job's log opens decrypted; a second bundle's results appear on its open page
 // without a reload; a log line holding <script> renders as text; requests without the secret,
-// with a foreign Host or from another origin are refused. Screenshots go to docs/img/.
+// with a foreign Host or from another origin are refused. Screenshots go to a temporary folder, or
+// to $DARKROOM_SCREENSHOTS (`DARKROOM_SCREENSHOTS=docs/img npm test` refreshes the README's).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { silentLogger } from '../../shared/log.js';
 import { startDashboard, type RunningDashboard } from '../../maintainer/dashboard/server.js';
@@ -20,7 +22,7 @@ import { CLI, runCli } from '../support/agent-process.js';
 import { launchChromium } from '../support/browser.js';
 import { REPO_ROOT } from '../support/paths.js';
 
-const SCREENSHOTS = join(REPO_ROOT, 'docs', 'img');
+const SCREENSHOTS = process.env.DARKROOM_SCREENSHOTS ? resolve(REPO_ROOT, process.env.DARKROOM_SCREENSHOTS) : join(tmpdir(), 'darkroom-screenshots');
 const HOSTILE_LINE = '# <script>window.__pwned = 1</script> <b>not bold</b>';
 const FAILING_CLASS = DEMO_AGENTS[DEMO_AGENTS.length - 1]!.hardwareClass;
 /** Each page step may wait this long: the tests share a loaded 2-core machine with kernel builds. */
