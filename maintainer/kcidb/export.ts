@@ -1,11 +1,13 @@
 // `darkroom export kcidb BUNDLE`: the maintainer's report model of a disclosed bundle (the report,
-// the verified results, the series fetched and hashed) made into a KCIDB document; refused before
-// disclosure.
+// the verified results with their sealed details opened, the series fetched and hashed) made into a
+// KCIDB document; refused before disclosure.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { darkroom } from '../../proto/darkroom.js';
 import { DarkroomError } from '../../shared/errors.js';
 import type { MaintainerConnection } from '../connection.js';
+import { openResult } from '../details.js';
 import { fetchBundle } from '../fetch.js';
 import type { MaintainerHome } from '../home.js';
 import { loadReport } from '../report.js';
@@ -35,7 +37,12 @@ export async function exportKcidb(connection: MaintainerConnection, options: { b
     const fetched = await fetchBundle(connection, { bundleId: options.bundleId, out: join(work, 'series'), home: options.home });
     const targets = [];
     for (const tree of fetched.trees) targets.push({ tree: tree.tree, base: tree.base, patches: await Promise.all(tree.patches.map((patch) => readFile(patch))) });
-    const results = latestPerJob(verified).map((result) => ({ result: result.parts.result, signKey: result.parts.result.agentSignKey }));
+    // Case names and reasons are sealed in each result: opened here, with this home's key.
+    const results = [];
+    for (const result of latestPerJob(verified)) {
+      const opened = await openResult(result, connection.identity);
+      results.push({ result: darkroom.v1.Result.create({ ...result.parts.result, stages: opened.stages.map((stage) => darkroom.v1.StageResult.create(stage)) }), signKey: result.parts.result.agentSignKey });
+    }
     return { document: buildKcidbDocument({ origin: options.origin, bundleId: options.bundleId, embargo: report.embargo, disclosedAtMs, targets, results }), refused };
   } finally {
     await rm(work, { recursive: true, force: true });

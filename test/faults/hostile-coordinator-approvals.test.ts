@@ -82,6 +82,7 @@ test('the operator lists a maintainer key of its own as a co-maintainer: it read
   const header = readHeader(lab.coordinator.admin((store) => store.bundles.get(submitted.bundleId!)!.header)).header;
   assert.deepEqual(header.logRecipients.map((recipient) => recipient.name), ['mia'], 'logs are sealed to mia only');
   assert.deepEqual(stanzaHolders(lab.coordinator, submitted.bundleId!), ['lab-1']);
+  assert.deepEqual(stanzaHolders(lab.coordinator, submitted.bundleId!, 'maintainer'), ['mia'], 'the series itself is sealed to mia only, never to the operator\'s maintainer');
   await lab.assertAuditIntact();
 });
 

@@ -141,7 +141,7 @@ export function storedApprovalList(coordinator: CoordinatorProcess, name: string
   return stored;
 }
 
-/** Agents the coordinator holds a stanza of `bundleId` for, by name. */
-export function stanzaHolders(coordinator: CoordinatorProcess, bundleId: string): string[] {
-  return coordinator.admin((store) => store.db.prepare<[string], { name: string }>('SELECT parties.name FROM stanzas JOIN parties ON parties.id = stanzas.party_id WHERE bundle_id = ? ORDER BY parties.name').all(bundleId).map((row) => row.name));
+/** Agents (or maintainers, who can `darkroom fetch` it) the coordinator holds a stanza of `bundleId` for, by name. */
+export function stanzaHolders(coordinator: CoordinatorProcess, bundleId: string, role: 'agent' | 'maintainer' = 'agent'): string[] {
+  return coordinator.admin((store) => store.db.prepare<[string, string], { name: string }>('SELECT parties.name FROM stanzas JOIN parties ON parties.id = stanzas.party_id WHERE bundle_id = ? AND parties.role = ? ORDER BY parties.name').all(bundleId, role).map((row) => row.name));
 }
