@@ -70,7 +70,9 @@ test('the operator enrols a maintainer of its own into an embargo and submits wi
   const home = join(r.setup.dir, 'mallory');
   await cli(['enroll', '--home', home, '--coordinator', r.lab.coordinator.url, '--fingerprint', r.lab.coordinator.fingerprint, '--token', token.trim()]);
   await cli(['coordinator', 'embargo', 'create', ...data, '--name', 'CVE-OPERATOR', '--testers', '@demo', '--maintainers', 'alice,mallory', '--until', new Date(Date.now() + 86_400_000).toISOString()]);
-  const submitted = await cli(['submit', '--home', home, '--embargo', 'CVE-OPERATOR', '--tree', `ringbuf=${await readSeriesBase(DEMO_SERIES_DIR)}`, '--series', DEMO_SERIES_DIR, '--yes']);
+  // The operator knows its agents' fingerprints from its own store, so its maintainer approves them.
+  for (const agent of r.lab.admin((store) => store.parties.list('agent'))) await cli(['trust', 'agent', agent.name, '--fingerprint', agent.fingerprint, '--home', home]);
+  const submitted = await cli(['submit', '--home', home, '--embargo', 'CVE-OPERATOR', '--tree', `ringbuf=${await readSeriesBase(DEMO_SERIES_DIR)}`, '--series', DEMO_SERIES_DIR]);
   const bundleId = /([0-9a-f]{32})/.exec(submitted)?.[1];
   assert.ok(bundleId, submitted);
   await assertRefusedEverywhere(r, bundleId, fingerprint(await readIdentity(home)), requested);

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { darkroom } from '../../proto/darkroom.js';
 import { DEMO_SERIES_DIR, DEMO_TREE, readSeriesBase } from '../../maintainer/demo/project.js';
+import { fingerprint } from '../../shared/identity.js';
 import { runCli } from '../support/agent-process.js';
 import { tempDir } from '../support/bundle-fixture.js';
 import { issueToken, startLab } from '../support/coordinator-lab.js';
@@ -61,7 +62,9 @@ test('export kcidb is refused before disclosure; afterwards it is valid KCIDB 5.
   assert.equal(enrolled.code, 0, enrolled.stderr);
   lab.admin((store) => store.write(() => store.embargoes.create({ name: 'CVE-2030-4242', testers: '@lab', maintainers: 'mia', until: new Date(Date.now() + 86_400_000).toISOString() }, { actor: 'admin', now: Date.now() })));
   await agent.connect(lab);
-  const submitted = await runCli(['submit', '--home', home, '--embargo', 'CVE-2030-4242', '--tree', `${DEMO_TREE}=${await readSeriesBase(DEMO_SERIES_DIR)}`, '--series', DEMO_SERIES_DIR, '--yes']);
+  const approved = await runCli(['trust', 'agent', 'lab-1', '--fingerprint', fingerprint(agent.identity), '--home', home]);
+  assert.equal(approved.code, 0, approved.stderr);
+  const submitted = await runCli(['submit', '--home', home, '--embargo', 'CVE-2030-4242', '--tree', `${DEMO_TREE}=${await readSeriesBase(DEMO_SERIES_DIR)}`, '--series', DEMO_SERIES_DIR]);
   assert.equal(submitted.code, 0, submitted.stderr);
   const bundleId = /([0-9a-f]{32})/.exec(submitted.stdout)![1]!;
   await until('the job offered', () => agent.offers.size === 1);
