@@ -15,7 +15,7 @@ import { darkroom } from '../../proto/darkroom.js';
 import { OUTBOX_DIR_NAME } from '../../agent/daemon.js';
 import { UNSAFE_NO_SANDBOX } from '../../agent/sandbox/index.js';
 import { openLogs } from '../../shared/bundle/index.js';
-import type { Identity } from '../../shared/identity.js';
+import { fingerprint, type Identity } from '../../shared/identity.js';
 import { verifySignedResultBytes } from '../../shared/result.js';
 import { tempDir } from '../support/bundle-fixture.js';
 import { makeCProject, makeSeries } from '../support/c-project.js';
@@ -57,12 +57,13 @@ function attackScript(dir: string, port: number): string {
   ].join('\n');
 }
 
-async function writeConfig(dir: string, lab: Lab, sandbox: 'bubblewrap' | 'none', trees: { hostile: string; victim: string }): Promise<AgentSetup> {
+async function writeConfig(dir: string, lab: Lab, sandbox: 'bubblewrap' | 'none', trees: { hostile: string; victim: string }, maintainer: Identity): Promise<AgentSetup> {
   const config = join(dir, 'agent.yaml');
   const release = join(dir, 'release');
   await writeFile(config, `coordinator:
   url: ${lab.coordinator.url}
   fingerprint: ${lab.coordinator.fingerprint}
+trusted_maintainers: [${fingerprint(maintainer)}]
 state_dir: ${JSON.stringify(join(dir, 'state'))}
 name: ${AGENT}
 hardware_class: x86_64/Test/Box
@@ -97,10 +98,10 @@ async function attack(t: TestContext, sandbox: 'bubblewrap' | 'none'): Promise<A
   const dir = await tempDir(t, 'dr-sandbox-lab-');
   const trees = { hostile: join(dir, 'hostile-tree'), victim: join(dir, 'victim-tree') };
   const bases = { hostile: await makeCProject(trees.hostile), victim: await makeCProject(trees.victim) };
-  const setup = await writeConfig(dir, lab, sandbox, trees);
+  const maintainer = (await enrol(lab, 'maintainer', issueToken(lab, 'maintainer', 'alice'))).identity;
+  const setup = await writeConfig(dir, lab, sandbox, trees, maintainer);
   const enrolled = await runCli(['agent', 'enroll', '--config', setup.config, '--token', issueToken(lab, 'agent', AGENT, ['demo'])]);
   assert.equal(enrolled.code, 0, enrolled.stderr);
-  const maintainer = (await enrol(lab, 'maintainer', issueToken(lab, 'maintainer', 'alice'))).identity;
   lab.admin((store) => store.write(() => store.embargoes.create({ name: DEMO_EMBARGO, testers: '@demo', maintainers: 'alice', until: new Date(Date.now() + 86_400_000).toISOString() }, { actor: 'admin:test', now: Date.now() })));
   const agents: ChildProcess[] = [startAgent(setup)];
   t.after(async () => {

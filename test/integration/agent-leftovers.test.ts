@@ -1,6 +1,8 @@
 // A build orphaned by kill -9 of its agent, with a grandchild in its group and one that left it
 // with setsid: the restarted agent ends all of them (found from its private record, checked against
-// pid reuse) before it wipes the workspace, and the job's one result still arrives.
+// pid reuse) before it wipes the workspace, and the job's one result still arrives. Orphans need an
+// agent without the sandbox (`sandbox: none`): in the sandbox the kernel ends the whole job with
+// the agent (bubblewrap's --die-with-parent and PID namespace), which the second test shows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -23,7 +25,7 @@ const stillThere = async (entry: ProcessEntry) => {
 };
 
 test('a build orphaned by SIGKILL of its agent, grandchildren and all, is ended on restart; the job still ends with one result', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const { lab, setup, agents, submit } = await rig(t, { stages: { build: BUILD } });
+  const { lab, setup, agents, submit } = await rig(t, { stages: { build: BUILD, sandbox: 'none' } });
 
   agents.push(startAgent(setup));
   await until('the agent to connect', () => lab.coordinator.hub.registry.isConnected(AGENT), 30_000);
@@ -61,4 +63,27 @@ test('a build orphaned by SIGKILL of its agent, grandchildren and all, is ended 
   await exited;
   assert.deepEqual(await processesUnder(setup.dir), [], 'nothing the agents started is still running');
   assert.deepEqual(await filesBelow(join(setup.stateDir, PROCESSES_DIR_NAME)), [], 'no record is left once the job ended');
+});
+
+test('in the sandbox a SIGKILL of the agent ends its build and grandchildren with it; the restarted agent runs the job again and one result arrives', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const { lab, setup, agents, submit } = await rig(t, { stages: { build: BUILD } });
+
+  agents.push(startAgent(setup));
+  await until('the agent to connect', () => lab.coordinator.hub.registry.isConnected(AGENT), 30_000);
+  const bundleId = await submit();
+  const running = await until('the build and both grandchildren to run', async () => {
+    const found = (await processesUnder(setup.dir)).filter((p) => p.pid !== agents[0]!.pid);
+    return GRANDCHILDREN.every((argv) => found.some((p) => p.argv.join(' ') === argv)) && found;
+  }, 60_000);
+  const old = (await Promise.all(running.map((p) => readProcess(p.pid)))).filter((entry): entry is ProcessEntry => !isGone(entry));
+  t.after(async () => {
+    for (const entry of old) if (await stillThere(entry)) process.kill(entry.pid, 'SIGKILL');
+  });
+  await killHard(agents[0]!);
+  await until('every process of the killed agent\'s job to end with it', async () => (await Promise.all(old.map(stillThere))).every((there) => !there), 10_000);
+
+  agents.push(startAgent(setup));
+  await until('the job to finish', () => lab.admin((store) => store.jobs.byBundle(bundleId)[0]!.state === 'done'), 120_000);
+  assert.equal(lab.admin((store) => store.jobs.byBundle(bundleId))[0]!.status, 'PASS', 'the job ran again cleanly on the restarted agent');
+  assert.equal(lab.admin((store) => store.results.byBundle(bundleId)).length, 1, 'exactly one result is stored');
 });

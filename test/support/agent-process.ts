@@ -39,6 +39,8 @@ export interface AgentConfigOptions {
   stateDir?: string;
   /** A memory-backed mount for job workspaces (`workspace.tmpfs`); below the state directory when absent. */
   workspaceTmpfs?: string;
+  /** `none` runs jobs without the sandbox (`sandbox: none`); the default sandbox when absent. */
+  sandbox?: 'none';
 }
 
 const yamlMapping = (entries: Record<string, string>, indent: string) => Object.entries(entries).map(([key, value]) => `${indent}${key}: ${JSON.stringify(value)}\n`).join('');
@@ -55,7 +57,7 @@ export async function writeAgentConfig(dir: string, o: AgentConfigOptions): Prom
 trusted_maintainers: [${pins.join(', ')}]
 state_dir: ${JSON.stringify(stateDir)}
 ${o.workspaceTmpfs ? `workspace:\n  tmpfs: ${JSON.stringify(o.workspaceTmpfs)}\n` : ''}name: ${o.name}
-hardware_class: ${JSON.stringify(o.hardwareClass ?? 'auto')}
+${o.sandbox === 'none' ? 'sandbox: none\n' : ''}hardware_class: ${JSON.stringify(o.hardwareClass ?? 'auto')}
 trees:
   ringbuf: ${JSON.stringify(o.tree)}
 build:

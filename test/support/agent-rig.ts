@@ -39,7 +39,7 @@ export interface Rig {
 }
 
 export interface RigOptions {
-  stages?: Pick<AgentConfigOptions, 'build' | 'boot'>;
+  stages?: Pick<AgentConfigOptions, 'build' | 'boot' | 'sandbox'>;
   /** The URL the agent is configured with (a proxy in front of the lab); the lab's own when absent. */
   url?: (lab: Lab) => string | Promise<string>;
   stateDir?: string;
