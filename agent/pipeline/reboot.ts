@@ -37,12 +37,13 @@ export async function handOver(settings: RestartSettings, completed: StageInit[]
 /**
  * After the restart: runs `expectKernelCommand` (e.g. `uname -r`) and compares its last line of
  * output with `expected`. Another kernel is a boot FAIL: the patched kernel did not come up (a
- * fallback entry booted instead). The log shows both; the reason stays content-free.
+ * fallback entry booted instead). The log shows both; the reason stays content-free. Like the
+ * restart command, the check is the tester's own probe of the machine (agent.yaml), not code of the
+ * series, so it runs outside the sandbox (docs/sandbox.md): it reads the host as it came back.
  */
 export async function verifyRestartedKernel(settings: RestartSettings, ctx: PipelineContext): Promise<StageInit> {
   const run = await runCommand(settings.expectKernelCommand, {
     cwd: ctx.workspace.scratchDir, logPath: logPath(ctx, 'kernel-check'), timeoutMs: settings.timeoutMs, signal: ctx.signal, env: stageEnv(ctx), logger: ctx.logger, tracker: ctx.tracker,
-    sandbox: ctx.sandbox?.command(),
   });
   const verdict = commandVerdict(run, 'ERROR');
   if (verdict.status !== 'PASS') return stage(BOOT, 'ERROR', run.durationMs, `the kernel check command failed: ${verdict.reason}`);
