@@ -127,7 +127,8 @@ class Maintainer {
     const connection = await connectMaintainer(home, { logger: silentLogger });
     try {
       const details = await fetchResultDetails(connection, { bundleId, pins: await home.pins() });
-      assert.equal(details.results.length, 1, 'one result, from the one agent');
+      const seen = details.results.map((opened) => `attempt ${opened.verified.parts.result.attempt}: ${opened.stages.map((stage) => `${stage.name} ${statusFromProto(stage.status!)}${stage.reason ? ` (${stage.reason})` : ''}`).join(', ')}`);
+      assert.equal(details.results.length, 1, `one result, from the one agent; got ${seen.join('; ')}`);
       assert.equal(details.results[0]!.problem, null, 'its details open with the maintainer\'s key');
       return { jobId: details.results[0]!.verified.parts.result.jobId, stages: details.results[0]!.stages };
     } finally {
