@@ -4,6 +4,7 @@
 import { darkroom } from '../proto/darkroom.js';
 import { statusFromProto, type Status } from '../shared/status.js';
 import type { OpenedResult } from './details.js';
+import type { BrokenJson } from './render/bar.js';
 
 type FailingCase = darkroom.v1.FailingCase.$Properties;
 type StageResult = darkroom.v1.StageResult.$Properties;
@@ -38,18 +39,6 @@ export function nameFailures(failures: readonly FailingCase[], lookup: ResultLoo
     || columns.indexOf(a.column ?? '') - columns.indexOf(b.column ?? '') || (a.caseName ?? '').localeCompare(b.caseName ?? ''));
 }
 
-interface BrokenJson {
-  resultId?: string;
-  jobId?: string;
-  agent?: string;
-  hardwareClass?: string;
-  column?: string;
-  case?: string;
-  cases?: number;
-  status?: string;
-  baseStatus?: string | null;
-  reason?: string;
-}
 
 interface FixedInJson {
   resultId?: string;

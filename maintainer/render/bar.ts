@@ -1,7 +1,8 @@
 // The quality bar's verdict (docs/quality-bar.md) for people: one headline, then what is missing,
 // what broke it and how the cases compare with the base. Pure.
 
-interface BrokenJson {
+/** One entry of the verdict's `broken` list, as the coordinator writes it (docs/quality-bar.md). */
+export interface BrokenJson {
   resultId?: string;
   jobId?: string;
   agent?: string;
