@@ -106,16 +106,19 @@ export const PANICKING_SERIES: readonly Change[] = [
 export interface AgentProfile {
   config: string;
   stateDir: string;
+  /** The agent's workspace: the cache's (shared by runs) or one of its own below the test's dir. */
+  workspace: string;
 }
 
 /**
  * Copies examples/linux/ into `dir` and points its agent.yaml at the coordinator, its maintainer
  * (`trusted_maintainers`), the prepared tree and a state directory; adds the workload patch (a)
  * brings. The workspace (private clone and reused build directory) lives in the cache, as a lab's
- * would, so a second run is warm; `fresh` gives the agent an empty workspace of its own instead,
- * below `dir`.
+ * would, so a second run is warm. `fresh: 'unless-cache-empty'` promises an empty workspace: the
+ * cache's when it holds nothing yet (its build then serves the tests after), else one of the
+ * agent's own below `dir`.
  */
-export async function writeProfile(dir: string, options: { url: string; fingerprint: string; trust: string[]; tree: PreparedTree; fresh?: boolean }): Promise<AgentProfile> {
+export async function writeProfile(dir: string, options: { url: string; fingerprint: string; trust: string[]; tree: PreparedTree; fresh?: 'unless-cache-empty' }): Promise<AgentProfile> {
   const profile = join(dir, 'profile');
   await cp(PROFILE_DIR, profile, { recursive: true });
   const config = join(profile, 'agent.yaml');
@@ -130,8 +133,11 @@ export async function writeProfile(dir: string, options: { url: string; fingerpr
   workloads.add(doc.createNode({ name: SERIES_WORKLOAD.name, command: `\${TREE}/${SERIES_WORKLOAD.path}`, format: 'ktap', in_guest: true }));
   await writeFile(config, doc.toString());
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  if (!options.fresh) await symlink(await labWorkspace(options.tree), join(stateDir, 'workspace'));
-  return { config, stateDir };
+  const shared = await labWorkspace(options.tree);
+  const ownWorkspace = options.fresh !== undefined && (await readdir(shared)).length > 0;
+  const workspace = ownWorkspace ? join(stateDir, 'workspace') : shared;
+  if (!ownWorkspace) await symlink(shared, join(stateDir, 'workspace'));
+  return { config, stateDir, workspace };
 }
 
 /** One workspace per prepared commit; those of earlier trees (whose objects are gone) are removed. */

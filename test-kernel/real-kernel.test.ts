@@ -155,6 +155,43 @@ async function describe(t: TestContext, label: string, run: JobRun, dir: string)
   return time;
 }
 
+// Issue 17: the wait for a verdict on a new base. A fresh agent (an empty workspace, so no clone
+// and no build yet), a bar asking for no new failures (so the agent also runs the base) and a
+// one-line series: the base is built once, not once for the series and again for the base run, and
+// the time to the verdict is printed beside the work it cannot avoid. It runs first: on a machine
+// whose kernel cache holds no agent workspace yet (CI) it is given the cache's empty one, and its
+// base build is the one the next test's agent starts from, so CI builds the kernel twice, not three times.
+test('a fresh agent and a bar asking for no new failures: one full build of the base, and the time to the verdict', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const tree = preparedTree();
+  const dir = await tempDir(t, 'dr-kernel-fresh-');
+  const lab = await startLab(t);
+  const mia = new Maintainer(lab, tree, { dir });
+  const profile = await writeProfile(dir, { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, trust: [await mia.enrol()], tree, fresh: 'unless-cache-empty' });
+  t.diagnostic(`agent workspace: ${profile.workspace}`);
+  const enrolled = await ok(['agent', 'enroll', '--config', profile.config, '--token', issueToken(lab, 'agent', AGENT, ['kernel-lab']), '--contact', 'Kernel Lab <lab@example.org>']);
+  const agent = startAgent({ dir, config: profile.config, stateDir: profile.stateDir });
+  t.after(() => stopAgent(agent));
+  mia.watch(agent);
+  await mia.approve(enrolled);
+  const now = Date.now();
+  lab.admin((store) => store.write(() => store.embargoes.create({ name: EMBARGO, testers: '@kernel-lab', maintainers: 'mia', until: new Date(now + 86_400_000).toISOString() }, { actor: 'admin', now })));
+  lab.admin((store) => setEmbargoBar(store, { embargo: EMBARGO, file: 'bar.yaml', text: 'boot: {classes: 1}\nno_new_failures: true\n' }, { actor: 'admin', now }));
+
+  const run = await mia.run(PASSING_SERIES.slice(0, 1), ['smoke']);
+  const time = await describe(t, 'fresh agent, one-line series, base run', run, dir);
+  assert.deepEqual(verdicts(run.stages), { apply: 'PASS', build: 'PASS', boot: 'PASS', 'workload:smoke': 'PASS' });
+  const smoke = run.stages.find((stage) => stage.name === 'workload:smoke')!;
+  assert.equal(smoke.baseStatus, 'PASS', 'the workload ran on the base too');
+  assert.equal(smoke.baseCached, false, 'a fresh agent has no cached base run');
+  assert.equal(run.report.bar?.verdict, 'met', run.table);
+
+  const lines = await agentLogLines(dir);
+  assert.equal(fullBaseBuilds(lines).length, 1, `one full build of the base in the agent's log, not two: ${JSON.stringify(warmUps(lines))}`);
+  const baseRun = lines.find((line) => line.msg === 'base run finished');
+  assert.deepEqual(baseRun?.stages?.map((stage) => [stage.name, stage.status]), [['apply', 'PASS'], ['build', 'PASS'], ['boot', 'PASS'], ['workload:smoke', 'PASS']], 'the base run built (what the series touched), booted and ran smoke');
+  t.diagnostic(`verdict ratio ${time.ratio.toFixed(3)} (goal <= ${VERDICT_GOAL_RATIO})`);
+});
+
 test('a real kernel: a passing series, a build break and an early panic, reported under the agent\'s hardware class', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const tree = preparedTree();
   const dir = await tempDir(t, 'dr-kernel-');
@@ -223,38 +260,4 @@ test('a real kernel: a passing series, a build break and an early panic, reporte
     const exported = JSON.parse(await ok(['export', 'kcidb', run.bundleId, '--origin', 'darkroom_test', '--home', mia.home])) as unknown;
     assert.deepEqual(kcidbProblems(exported), [], `the KCIDB export of bundle ${run.bundleId}`);
   }
-});
-
-// Issue 17: the wait for a verdict on a new base. A fresh agent (an empty workspace of its own, so
-// no clone and no build yet), a bar asking for no new failures (so the agent also runs the base)
-// and a one-line series: the base is built once, not once for the series and again for the base
-// run, and the time to the verdict is printed beside the work it cannot avoid.
-test('a fresh agent and a bar asking for no new failures: one full build of the base, and the time to the verdict', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const tree = preparedTree();
-  const dir = await tempDir(t, 'dr-kernel-fresh-');
-  const lab = await startLab(t);
-  const mia = new Maintainer(lab, tree, { dir });
-  const profile = await writeProfile(dir, { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, trust: [await mia.enrol()], tree, fresh: true });
-  const enrolled = await ok(['agent', 'enroll', '--config', profile.config, '--token', issueToken(lab, 'agent', AGENT, ['kernel-lab']), '--contact', 'Kernel Lab <lab@example.org>']);
-  const agent = startAgent({ dir, config: profile.config, stateDir: profile.stateDir });
-  t.after(() => stopAgent(agent));
-  mia.watch(agent);
-  await mia.approve(enrolled);
-  const now = Date.now();
-  lab.admin((store) => store.write(() => store.embargoes.create({ name: EMBARGO, testers: '@kernel-lab', maintainers: 'mia', until: new Date(now + 86_400_000).toISOString() }, { actor: 'admin', now })));
-  lab.admin((store) => setEmbargoBar(store, { embargo: EMBARGO, file: 'bar.yaml', text: 'boot: {classes: 1}\nno_new_failures: true\n' }, { actor: 'admin', now }));
-
-  const run = await mia.run(PASSING_SERIES.slice(0, 1), ['smoke']);
-  const time = await describe(t, 'fresh agent, one-line series, base run', run, dir);
-  assert.deepEqual(verdicts(run.stages), { apply: 'PASS', build: 'PASS', boot: 'PASS', 'workload:smoke': 'PASS' });
-  const smoke = run.stages.find((stage) => stage.name === 'workload:smoke')!;
-  assert.equal(smoke.baseStatus, 'PASS', 'the workload ran on the base too');
-  assert.equal(smoke.baseCached, false, 'a fresh agent has no cached base run');
-  assert.equal(run.report.bar?.verdict, 'met', run.table);
-
-  const lines = await agentLogLines(dir);
-  assert.equal(fullBaseBuilds(lines).length, 1, `one full build of the base in the agent's log, not two: ${JSON.stringify(warmUps(lines))}`);
-  const baseRun = lines.find((line) => line.msg === 'base run finished');
-  assert.deepEqual(baseRun?.stages?.map((stage) => [stage.name, stage.status]), [['apply', 'PASS'], ['build', 'PASS'], ['boot', 'PASS'], ['workload:smoke', 'PASS']], 'the base run built (what the series touched), booted and ran smoke');
-  t.diagnostic(`verdict ratio ${time.ratio.toFixed(3)} (goal <= ${VERDICT_GOAL_RATIO})`);
 });
