@@ -22,7 +22,7 @@ import { kcidbProblems } from '../test/support/kcidb-schema.js';
 import { issueToken, startLab, type Lab } from '../test/support/coordinator-lab.js';
 import {
   BOOT_MESSAGE, BUILD_BREAKING_SERIES, PANIC_MESSAGE, PANICKING_SERIES, PASSING_SERIES, SERIES_WORKLOAD, TREE_NAME,
-  filesContaining, makeSeries, preparedTree, writeProfile, type Change, type PreparedTree,
+  filesContaining, makeSeries, preparedTree, writeProfile, type AgentProfile, type Change, type PreparedTree,
 } from './kernel-lab.js';
 import { VERDICT_GOAL_RATIO, agentLogLines, describeVerdictTime, fullBaseBuilds, verdictTime, warmUps, type VerdictTime } from './verdict-time.js';
 
@@ -141,6 +141,18 @@ class Maintainer {
   }
 }
 
+/** The tester enrols the agent and starts it, mia approves it, and the embargo names its group and mia. */
+async function startKernelAgent(t: TestContext, options: { lab: Lab; mia: Maintainer; dir: string; profile: AgentProfile }): Promise<void> {
+  const { lab, mia, profile } = options;
+  const enrolled = await ok(['agent', 'enroll', '--config', profile.config, '--token', issueToken(lab, 'agent', AGENT, ['kernel-lab']), '--contact', 'Kernel Lab <lab@example.org>']);
+  const agent = startAgent({ dir: options.dir, config: profile.config, stateDir: profile.stateDir });
+  t.after(() => stopAgent(agent));
+  mia.watch(agent);
+  await mia.approve(enrolled);
+  const now = Date.now();
+  lab.admin((store) => store.write(() => store.embargoes.create({ name: EMBARGO, testers: '@kernel-lab', maintainers: 'mia', until: new Date(now + 86_400_000).toISOString() }, { actor: 'admin', now })));
+}
+
 /** The job's stages, report and time to the verdict; `dir` holds the agent's log. */
 async function describe(t: TestContext, label: string, run: JobRun, dir: string): Promise<VerdictTime> {
   t.diagnostic(`${label}: bundle ${run.bundleId}`);
@@ -168,14 +180,8 @@ test('a fresh agent and a bar asking for no new failures: one full build of the 
   const mia = new Maintainer(lab, tree, { dir });
   const profile = await writeProfile(dir, { url: lab.coordinator.url, fingerprint: lab.coordinator.fingerprint, trust: [await mia.enrol()], tree, fresh: 'unless-cache-empty' });
   t.diagnostic(`agent workspace: ${profile.workspace}`);
-  const enrolled = await ok(['agent', 'enroll', '--config', profile.config, '--token', issueToken(lab, 'agent', AGENT, ['kernel-lab']), '--contact', 'Kernel Lab <lab@example.org>']);
-  const agent = startAgent({ dir, config: profile.config, stateDir: profile.stateDir });
-  t.after(() => stopAgent(agent));
-  mia.watch(agent);
-  await mia.approve(enrolled);
-  const now = Date.now();
-  lab.admin((store) => store.write(() => store.embargoes.create({ name: EMBARGO, testers: '@kernel-lab', maintainers: 'mia', until: new Date(now + 86_400_000).toISOString() }, { actor: 'admin', now })));
-  lab.admin((store) => setEmbargoBar(store, { embargo: EMBARGO, file: 'bar.yaml', text: 'boot: {classes: 1}\nno_new_failures: true\n' }, { actor: 'admin', now }));
+  await startKernelAgent(t, { lab, mia, dir, profile });
+  lab.admin((store) => setEmbargoBar(store, { embargo: EMBARGO, file: 'bar.yaml', text: 'boot: {classes: 1}\nno_new_failures: true\n' }, { actor: 'admin', now: Date.now() }));
 
   const run = await mia.run(PASSING_SERIES.slice(0, 1), ['smoke']);
   const time = await describe(t, 'fresh agent, one-line series, base run', run, dir);
@@ -203,13 +209,7 @@ test('a real kernel: a passing series, a build break and an early panic, reporte
   const check = await cli(['agent', 'check', '--config', profile.config]);
   assert.match(check.stdout, /config\s+.*: valid/, check.stdout + check.stderr);
   assert.match(check.stdout, /linux\s+.*git ok at .*build 1h \(build dir reused\), boot qemu 3m, workloads: smoke, boot-message/);
-  const enrolled = await ok(['agent', 'enroll', '--config', profile.config, '--token', issueToken(lab, 'agent', AGENT, ['kernel-lab']), '--contact', 'Kernel Lab <lab@example.org>']);
-  const agent = startAgent({ dir, config: profile.config, stateDir: profile.stateDir });
-  t.after(() => stopAgent(agent));
-  mia.watch(agent);
-  await mia.approve(enrolled);
-  const now = Date.now();
-  lab.admin((store) => store.write(() => store.embargoes.create({ name: EMBARGO, testers: '@kernel-lab', maintainers: 'mia', until: new Date(now + 86_400_000).toISOString() }, { actor: 'admin', now })));
+  await startKernelAgent(t, { lab, mia, dir, profile });
 
   // (a) Two patches: a boot message, and a guest workload in the tree that looks for it.
   const passing = await mia.run(PASSING_SERIES, []);
