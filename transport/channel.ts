@@ -67,7 +67,13 @@ export class Channel {
   /** Sends one envelope; false when the channel is already closed (nothing was sent). */
   send(envelope: EnvelopeInit): boolean {
     if (this.#closed || this.#socket.readyState !== this.#socket.OPEN) return false;
-    this.#socket.send(encodeFrame({ sealed: this.#cipher.seal(encodeEnvelope(envelope)) }));
+    return this.sendEncoded(encodeEnvelope(envelope));
+  }
+
+  /** Sends envelope bytes encoded by the caller (a fan-out's JobOffers share most of theirs); false when closed. */
+  sendEncoded(envelope: Uint8Array): boolean {
+    if (this.#closed || this.#socket.readyState !== this.#socket.OPEN) return false;
+    this.#socket.send(encodeFrame({ sealed: this.#cipher.seal(envelope) }));
     return true;
   }
 

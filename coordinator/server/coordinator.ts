@@ -94,7 +94,8 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
   const hub: Hub = {
     store, registry, identity, logger, timings, commits, verifier, metrics,
     offerTo: (name) => offers.offerTo([name]),
-    offerToAll: () => offers.offerTo(new Set(registry.all('agent').map((connected) => connected.name))),
+    offerToAll: () => offers.offerTo(connectedAgents(registry)),
+    offerToAllAfter: (work) => offers.afterWrite(work, connectedAgents(registry)),
     bundleChanged: (bundleId, jobId) => completion.changed(bundleId, jobId),
     notify: (notification) => notifier.notify(notification),
     subscribe: (subscription) => notifier.subscribe(subscription),
@@ -167,6 +168,10 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
       store.close();
     },
   };
+}
+
+function connectedAgents(registry: Registry): Set<string> {
+  return new Set(registry.all('agent').map((connected) => connected.name));
 }
 
 /** Withdrawn or disclosed: closed by someone's decision, which members are told of. */

@@ -136,14 +136,16 @@ export async function uploadChunk(context: IntakeContext, chunk: darkroom.v1.Upl
   if (bundle.complete) return { bundleId: bundle.id, complete: true, receivedBytes: bundle.payloadBytes, jobs: hub.store.jobs.byBundle(bundle.id).length };
   if (chunk.data.length > MAX_UPLOAD_CHUNK_BYTES) throw new WireError('BAD_REQUEST', `Chunk of ${chunk.data.length} bytes is over the limit of ${MAX_UPLOAD_CHUNK_BYTES}: send smaller chunks`);
   const size = await append(context, bundle, chunk);
-  hub.store.bundles.recordReceived(bundle.id, size);
-  if (!chunk.last) return { bundleId: bundle.id, complete: false, receivedBytes: size };
+  if (!chunk.last) {
+    hub.store.bundles.recordReceived(bundle.id, size);
+    return { bundleId: bundle.id, complete: false, receivedBytes: size };
+  }
   if (size !== bundle.payloadBytes) throw new WireError('BAD_REQUEST', `Upload of bundle ${bundle.id} ended at byte ${size}, but its header makes ${bundle.payloadBytes}: resume the upload`);
   const now = Date.now();
-  const { jobs } = hub.store.bundles.accept(bundle.id, now);
+  // The payload is on disk (append synced it); acceptance, job creation and the offers share one commit.
+  const { jobs } = await hub.offerToAllAfter(() => hub.store.bundles.accept(bundle.id, now));
   const embargo = hub.store.embargoes.byId(bundle.embargoId)!;
   hub.logger.info({ party: context.party.name, bundle: bundle.id, embargo: embargo.name, jobs: jobs.length }, 'bundle accepted');
-  hub.offerToAll();
   hub.notify({ kind: darkroom.v1.NotificationKind.BUNDLE_SUBMITTED, embargo: embargo.name, bundleId: bundle.id, tree: bundle.trees[0] ?? '', atMs: now });
   return { bundleId: bundle.id, complete: true, receivedBytes: size, jobs: jobs.length };
 }

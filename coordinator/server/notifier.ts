@@ -5,6 +5,7 @@ import { darkroom } from '../../proto/darkroom.js';
 import { messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { CoordinatorMetrics } from '../metrics/metrics.js';
+import type { Embargo } from '../store/embargoes.js';
 import type { Notice } from '../store/mail-queue.js';
 import type { Store } from '../store/store.js';
 import type { LiveSubscription, NotificationInit } from './hub.js';
@@ -52,10 +53,13 @@ export class Notifier {
   }
 
   notify(notification: NotificationInit): void {
-    const embargo = this.#store.embargoes.byName(notification.embargo);
-    if (!embargo) return;
+    // Read only when someone may hear of it: a result nobody subscribed to costs no embargo read.
+    let embargo: Embargo | null | undefined;
+    const known = () => (embargo ??= this.#store.embargoes.byName(notification.embargo));
     const mayHear = (partyName: string) => {
       if (notification.maintainer && partyName !== notification.maintainer) return false;
+      const embargo = known();
+      if (!embargo) return false;
       const party = this.#store.parties.byName(partyName);
       return party !== null && party.revokedAt === null && this.#store.embargoes.isMaintainerOf(party, embargo);
     };
@@ -66,8 +70,8 @@ export class Notifier {
       if (wanted && !live.channel.closed && mayHear(live.partyName) && live.channel.send({ notification })) this.#metrics.notificationSent('live');
     }
     if (notification.kind === darkroom.v1.NotificationKind.JOB_PROGRESS) return;
-    if (MAILED_KINDS.has(notification.kind)) this.#queueMail(notification);
-    const hooks = [...this.#store.subscriptions.forEmbargo(notification.embargo), ...(notification.tree ? this.#store.subscriptions.forTree(notification.tree) : [])];
+    if (MAILED_KINDS.has(notification.kind) && known()) this.#queueMail(notification);
+    const hooks = this.#store.subscriptions.forEmbargoOrTree(notification.embargo, notification.tree || null);
     const sent = new Set<string>();
     for (const sub of hooks) {
       if (!sub.webhook || sent.has(sub.webhook) || !mayHear(sub.partyName)) continue;

@@ -4,12 +4,14 @@
 import { darkroom } from '../../proto/darkroom.js';
 import { messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
+import { JobOfferEncoder } from '../../shared/wire/job-offer-bytes.js';
 import { barFromJson } from '../bar/format.js';
 import type { CoordinatorMetrics } from '../metrics/metrics.js';
 import type { Offer } from '../store/dispatch.js';
 import type { CancelNotice } from '../store/jobs.js';
 import type { Party } from '../store/parties.js';
 import type { Store } from '../store/store.js';
+import { inWrite } from '../store/database.js';
 import type { GroupCommit } from './group-commit.js';
 import type { Registry } from './registry.js';
 
@@ -65,18 +67,32 @@ export interface OfferPlan {
 
 /**
  * Inside a write transaction: records the agents' new offers (one audit row per bundle) and reads
- * what else each is owed. Unknown names and parties that are no agent are left out.
+ * what else each is owed, set-wise: the agents, their unanswered offers, their new offers and
+ * their queued cancels are each one query, whatever the number of agents. Unknown names and
+ * parties that are no agent are left out.
  */
 export function planOffers(store: Store, { agentNames, now }: { agentNames: readonly string[]; now: number }): OfferPlan[] {
   const memo: TermsMemo = new Map();
-  const agents = agentNames.map((name) => store.parties.byName(name)).filter((party): party is Party => party !== null && party.role === 'agent');
-  const unanswered = agents.map((agent) => store.dispatch.pendingOffers(agent, now));
+  const found = new Map(store.parties.byNames(agentNames).filter((party) => party.role === 'agent').map((party) => [party.name, party]));
+  const agents = [...new Set(agentNames)].map((name) => found.get(name)).filter((party): party is Party => party !== undefined);
+  const unanswered = store.dispatch.pendingOffersMany(agents, now);
   const fresh = store.dispatch.offerNextMany(agents, now);
-  return agents.map((agent, index) => ({
+  const cancels = groupBy(store.jobs.pendingCancelsOf(agents.map((agent) => agent.id)), (notice) => notice.agentId);
+  return agents.map((agent) => ({
     agentName: agent.name,
-    cancels: store.jobs.pendingCancels(agent.id),
-    offers: [...unanswered[index]!, ...(fresh.get(agent.id) ?? [])].map((offer) => jobOfferOf(store, offer, memo)),
+    cancels: cancels.get(agent.id) ?? [],
+    offers: [...(unanswered.get(agent.id) ?? []), ...(fresh.get(agent.id) ?? [])].map((offer) => jobOfferOf(store, offer, memo)),
   }));
+}
+
+function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
 }
 
 export interface OfferContext {
@@ -101,25 +117,52 @@ export class OfferScheduler {
   }
 
   offerTo(agentNames: Iterable<string>): void {
-    const { store, registry, commits, logger, metrics } = this.#context;
-    const names = [...agentNames].filter((name) => registry.isConnected(name) && !this.#queued.has(name));
-    if (names.length === 0) return;
+    const names = [...agentNames].filter((name) => !this.#queued.has(name));
+    if (names.length > 0) void this.#plan(names, () => undefined).catch(() => undefined);
+  }
+
+  /**
+   * Runs `work` in the next group commit and, in the same transaction right after it, plans
+   * offers to the named agents (the connected ones): what `work` creates is offered with the
+   * one fsync that makes both durable. Resolves with `work`'s value after the offers were pushed;
+   * a plan that fails leaves `work` done (its offers follow on the next change).
+   */
+  afterWrite<T>(work: () => T, agentNames: Iterable<string>): Promise<T> {
+    return this.#plan([...agentNames], work);
+  }
+
+  async #plan<T>(agentNames: readonly string[], work: () => T): Promise<T> {
+    const { registry, commits, logger, metrics } = this.#context;
+    const names = agentNames.filter((name) => registry.isConnected(name));
     for (const name of names) this.#queued.add(name);
     const startedAt = performance.now();
-    commits.run(() => {
+    const planned = await commits.run(() => {
       for (const name of names) this.#queued.delete(name);
-      return planOffers(store, { agentNames: names, now: Date.now() });
-    }).then((plans) => {
-      let offers = 0;
-      for (const plan of plans) offers += this.#deliver(plan);
-      if (offers > 0) {
-        metrics.observeFanOut((performance.now() - startedAt) / 1000);
-        logger.info({ agents: plans.length, offers }, 'jobs offered');
-      }
-    }, (error: unknown) => {
+      return { value: work(), plans: this.#planned(names) };
+    }).catch((error: unknown) => {
       for (const name of names) this.#queued.delete(name);
-      logger.error({ agents: names.length, err: messageOf(error) }, 'offering jobs failed; will try again on the next change');
+      throw error;
     });
+    let offers = 0;
+    const encoder = new JobOfferEncoder();
+    for (const plan of planned.plans) offers += this.#deliver(plan, encoder);
+    if (offers > 0) {
+      metrics.observeFanOut((performance.now() - startedAt) / 1000);
+      logger.info({ agents: planned.plans.length, offers }, 'jobs offered');
+    }
+    return planned.value;
+  }
+
+  /** The agents' plans, in a savepoint of their own: a plan that fails undoes only itself. */
+  #planned(names: readonly string[]): OfferPlan[] {
+    const { store, logger } = this.#context;
+    if (names.length === 0) return [];
+    try {
+      return inWrite(store.db, () => planOffers(store, { agentNames: names, now: Date.now() }));
+    } catch (error) {
+      logger.error({ agents: names.length, err: messageOf(error) }, 'offering jobs failed; will try again on the next change');
+      return [];
+    }
   }
 
   /**
@@ -127,7 +170,7 @@ export class OfferScheduler {
    * offers until answered, so a lost push is resent on the next connect; a cancel is marked
    * delivered only after it was sent.
    */
-  #deliver(plan: OfferPlan): number {
+  #deliver(plan: OfferPlan, encoder: JobOfferEncoder): number {
     const { store, registry, commits, logger } = this.#context;
     const connections = registry.connections(plan.agentName).filter((c) => !c.channel.closed);
     const target = connections.at(-1);
@@ -143,7 +186,7 @@ export class OfferScheduler {
       }).catch((error: unknown) => logger.error({ agent: plan.agentName, err: messageOf(error) }, 'recording delivered cancels failed; they will be sent again'));
     }
     for (const offer of plan.offers) {
-      target.channel.send({ jobOffer: offer });
+      target.channel.sendEncoded(encoder.envelope(offer));
       logger.debug({ agent: plan.agentName, jobId: offer.jobId, bundle: offer.bundleId, tree: offer.tree, attempt: offer.attempt }, 'job offered');
     }
     return plan.offers.length;

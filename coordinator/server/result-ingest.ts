@@ -19,12 +19,16 @@ function stageSummary(result: darkroom.v1.Result) {
   }));
 }
 
-/** Stores a result verified with `verifySignedResult` against the agent's key (call inside a write); throws a ResultError or StoreError on refusal. */
+/**
+ * Stores a result verified with `verifySignedResult` against the agent's key; throws a
+ * ResultError or StoreError on refusal. Call inside a write whose savepoint undoes it on a throw
+ * (the group commit gives each message one): the job is read once, here.
+ */
 export function storeResult(store: Store, agent: Party, parts: SignedResultParts, now: number): IngestResult & { result: darkroom.v1.Result } {
   const { result } = parts;
   const job = store.jobs.owned(agent, result.jobId);
   checkResultBinding(result, { jobId: job.id, attempt: result.attempt, bundleId: job.bundleId, agentName: agent.name });
-  const outcome = store.results.ingest({
+  const outcome = store.results.record(job, {
     agent,
     jobId: job.id,
     attempt: result.attempt,

@@ -1,7 +1,7 @@
 // The append-only, hash-chained audit log: who was given what, when, and who read which report.
 import { hashLabelled, nacl } from '../../shared/crypto/index.js';
 import { canonicalJson, type Json } from './canonical.js';
-import type { Db } from './database.js';
+import { writeEpoch, type Db } from './database.js';
 
 export const AUDIT_HASH_BYTES = 32;
 const GENESIS = new Uint8Array(AUDIT_HASH_BYTES);
@@ -77,11 +77,15 @@ const fromRaw = (raw: RawRow): AuditRow => ({
 });
 
 export class AuditLog {
+  readonly #db: Db;
   readonly #last;
   readonly #insert;
   readonly #all;
+  /** The newest row as this transaction last wrote it, and the write epoch it is valid in. */
+  #head: { epoch: number; seq: number; hash: Uint8Array } | null = null;
 
   constructor(db: Db) {
+    this.#db = db;
     this.#last = db.prepare<[], { seq: number; hash: Buffer }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
     this.#insert = db.prepare('INSERT INTO audit (seq, at_ms, actor, action, subject, details_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.#all = db.prepare<[], RawRow>('SELECT * FROM audit ORDER BY rowid');
@@ -89,14 +93,19 @@ export class AuditLog {
 
   /**
    * Appends one entry. Call it inside the write transaction of the change it records, so the
-   * change and its record commit together or not at all.
+   * change and its record commit together or not at all. The chain's head is read once per
+   * transaction: later appends in it chain onto the row the previous one wrote, unless a
+   * savepoint was rolled back since (see `writeEpoch`).
    */
   append(entry: AuditEntry, now: number): AuditRow {
-    const last = this.#last.get();
+    const epoch = writeEpoch(this.#db);
+    const cached = this.#db.inTransaction && this.#head?.epoch === epoch ? this.#head : null;
+    const last = cached ?? this.#last.get();
     const prevHash = last ? new Uint8Array(last.hash) : GENESIS;
     const row = { seq: (last?.seq ?? 0) + 1, atMs: now, actor: entry.actor, action: entry.action, subject: entry.subject, detailsJson: canonicalJson(entry.details ?? {}) };
     const hash = auditHash(prevHash, row);
     this.#insert.run(row.seq, row.atMs, row.actor, row.action, row.subject, row.detailsJson, prevHash, hash);
+    this.#head = this.#db.inTransaction ? { epoch, seq: row.seq, hash } : null;
     return { ...row, prevHash, hash };
   }
 

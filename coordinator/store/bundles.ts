@@ -10,6 +10,8 @@ import type { Parties, Party } from './parties.js';
 
 export const BUNDLES_DIR = 'bundles';
 const BUNDLE_ID = /^[0-9a-f]{32}$/;
+/** Bundle → embargo names remembered by `embargoNameOf` before the memo starts over. */
+const EMBARGO_NAMES_KEPT = 10_000;
 
 export interface StanzaFor {
   /** The recipient party's name. */
@@ -102,6 +104,7 @@ export class Bundles {
   readonly #received;
   readonly #accept;
   readonly #embargoName;
+  readonly #embargoNames = new Map<string, string>();
 
   constructor(db: Db, deps: BundleDeps) {
     this.#db = db;
@@ -163,9 +166,18 @@ export class Bundles {
     return bundle;
   }
 
-  /** The name of the bundle's embargo, or null for an unknown bundle (cheaper than `get`). */
+  /**
+   * The name of the bundle's embargo, or null for an unknown bundle (cheaper than `get`). A
+   * bundle never changes embargo, so the answer is remembered (notifications ask once per result).
+   */
   embargoNameOf(id: string): string | null {
-    return this.#embargoName.get(id)?.name ?? null;
+    const known = this.#embargoNames.get(id);
+    if (known !== undefined) return known;
+    const name = this.#embargoName.get(id)?.name ?? null;
+    if (name === null) return null;
+    if (this.#embargoNames.size >= EMBARGO_NAMES_KEPT) this.#embargoNames.clear();
+    this.#embargoNames.set(id, name);
+    return name;
   }
 
   /** Every bundle, complete or still uploading (backups copy their payloads). */
@@ -214,11 +226,11 @@ export class Bundles {
     });
   }
 
-  /** One job per (recipient that is an eligible agent × tree it declared that the bundle targets). */
+  /** One job per (recipient that is an eligible agent × tree it declared that the bundle targets); the recipients read by one query. */
   #createJobs(bundle: Bundle, embargo: Embargo, now: number): Job[] {
     const pairs: Array<{ agent: Party; tree: string }> = [];
-    for (const { party_id } of this.#recipients.all(bundle.id)) {
-      const agent = this.#deps.parties.byId(party_id)!;
+    const recipients = this.#deps.parties.byIds(this.#recipients.all(bundle.id).map((row) => row.party_id)).sort((a, b) => a.id - b.id);
+    for (const agent of recipients) {
       if (!this.#deps.embargoes.isTesterOf(agent, embargo) || !agent.declaration) continue;
       for (const tree of bundle.trees) if (agent.declaration.trees.includes(tree)) pairs.push({ agent, tree });
     }

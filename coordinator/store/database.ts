@@ -11,6 +11,12 @@ export const DATABASE_FILE_NAME = 'coordinator.db';
 export const DATABASE_FILE_MODE = 0o600;
 /** How long a writer waits for another process's write transaction before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5_000;
+/**
+ * SQLite's page cache, in KiB (its default is 2 MiB). Ingest touches the jobs, results and audit
+ * B-trees of thousands of jobs at once; with the default most of those pages are read again
+ * from the file on every statement.
+ */
+export const PAGE_CACHE_KIB = 32 * 1024;
 
 /**
  * FULL, not NORMAL: in WAL mode NORMAL can lose the last commits on power loss (not on a process
@@ -39,6 +45,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous ?? DEFAULT_SYNCHRONOUS}`);
     db.pragma('foreign_keys = ON');
+    db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
     migrate(db);
   } catch (error) {
     db.close();
@@ -84,6 +91,22 @@ function savepointOf(db: Db): Savepoint {
   return savepoint;
 }
 
+const epochs = new WeakMap<Db, number>();
+
+/**
+ * A number that changes whenever a write transaction begins or ends and whenever a savepoint is
+ * rolled back: what a store class read inside a write transaction is still what the database
+ * holds while the epoch is unchanged (no other process writes during one, since it holds the
+ * write lock). Outside a write transaction it means nothing.
+ */
+export function writeEpoch(db: Db): number {
+  return epochs.get(db) ?? 0;
+}
+
+function nextEpoch(db: Db): void {
+  epochs.set(db, writeEpoch(db) + 1);
+}
+
 /**
  * Runs `fn` in a write transaction taken at BEGIN IMMEDIATE, so two processes never both read
  * and then both try to write (which SQLite can only resolve with SQLITE_BUSY). Nested calls
@@ -92,7 +115,14 @@ function savepointOf(db: Db): Savepoint {
  * (group commit, then each store call inside it) nest a savepoint per message.
  */
 export function inWrite<T>(db: Db, fn: () => T): T {
-  if (!db.inTransaction) return db.transaction(fn).immediate();
+  if (!db.inTransaction) {
+    nextEpoch(db);
+    try {
+      return db.transaction(fn).immediate();
+    } finally {
+      nextEpoch(db);
+    }
+  }
   const savepoint = savepointOf(db);
   savepoint.begin.run();
   try {
@@ -105,6 +135,7 @@ export function inWrite<T>(db: Db, fn: () => T): T {
       savepoint.rollbackTo.run();
       savepoint.release.run();
     }
+    nextEpoch(db);
     throw error;
   }
 }

@@ -29,14 +29,37 @@ interface RawOffer extends RawJob {
   until_ms: number;
 }
 
-const OFFER_SELECT = `
-  SELECT j.*, p.name AS agent_name, b.header, b.payload_bytes, b.workloads_json, s.stanza, e.name AS embargo, e.until_ms
-  FROM jobs j
+const OFFER_COLUMNS = 'j.*, p.name AS agent_name, b.header, b.payload_bytes, b.workloads_json, s.stanza, e.name AS embargo, e.until_ms';
+const OFFER_JOINS = `
   JOIN parties p ON p.id = j.agent_id
   JOIN bundles b ON b.id = j.bundle_id
   JOIN embargoes e ON e.id = b.embargo_id
-  JOIN stanzas s ON s.bundle_id = j.bundle_id AND s.party_id = j.agent_id
-  WHERE j.agent_id = ? AND b.complete = 1 AND e.withdrawn_at IS NULL AND e.expired_at IS NULL AND e.until_ms > ?`;
+  JOIN stanzas s ON s.bundle_id = j.bundle_id AND s.party_id = j.agent_id`;
+const OFFERABLE = 'b.complete = 1 AND e.withdrawn_at IS NULL AND e.expired_at IS NULL AND e.until_ms > ?';
+
+/**
+ * Queued jobs to offer to several agents at once: each agent (the JSON array of [agent id, its
+ * concurrency]) gets its oldest queued jobs, up to its concurrency less the jobs it already holds.
+ * The agents' room is materialised first and drives the join (CROSS JOIN keeps that order), so
+ * the query walks each agent's queued jobs by index rather than every queued job once per agent.
+ */
+const NEXT_OFFERS = `
+  WITH room AS MATERIALIZED (
+    SELECT value ->> '$[0]' AS agent_id,
+      (value ->> '$[1]') - (SELECT count(*) FROM jobs h WHERE h.agent_id = value ->> '$[0]' AND h.state IN ('offered', 'running')) AS room
+    FROM json_each(?)
+  ), ranked AS (
+    SELECT ${OFFER_COLUMNS}, r.room, row_number() OVER (PARTITION BY j.agent_id ORDER BY j.queued_at, j.id) AS rank
+    FROM room r CROSS JOIN jobs j ON j.agent_id = r.agent_id AND j.state = 'queued' ${OFFER_JOINS}
+    WHERE r.room > 0 AND ${OFFERABLE}
+  )
+  SELECT * FROM ranked WHERE rank <= room ORDER BY agent_id, rank`;
+
+/** Offered, unanswered jobs of several agents (a JSON array of agent ids). */
+const PENDING_OFFERS = `
+  SELECT ${OFFER_COLUMNS} FROM jobs j ${OFFER_JOINS}
+  WHERE j.agent_id IN (SELECT value FROM json_each(?)) AND j.state = 'offered' AND ${OFFERABLE}
+  ORDER BY j.agent_id, j.offered_at, j.id`;
 
 const offerOf = (raw: RawOffer): Offer => ({
   jobId: raw.id,
@@ -61,17 +84,15 @@ export class Dispatch {
   readonly #db: Db;
   readonly #audit: AuditLog;
   readonly #jobs: Jobs;
-  readonly #queued;
-  readonly #offered;
-  readonly #busy;
+  readonly #next;
+  readonly #pending;
 
   constructor(db: Db, audit: AuditLog, jobs: Jobs) {
     this.#db = db;
     this.#audit = audit;
     this.#jobs = jobs;
-    this.#queued = db.prepare<[number, number, number], RawOffer>(`${OFFER_SELECT} AND j.state = 'queued' ORDER BY j.queued_at, j.id LIMIT ?`);
-    this.#offered = db.prepare<[number, number], RawOffer>(`${OFFER_SELECT} AND j.state = 'offered' ORDER BY j.offered_at, j.id`);
-    this.#busy = db.prepare<[number], { count: number }>("SELECT count(*) AS count FROM jobs WHERE agent_id = ? AND state IN ('offered', 'running')");
+    this.#next = db.prepare<[string, number], RawOffer>(NEXT_OFFERS);
+    this.#pending = db.prepare<[string, number], RawOffer>(PENDING_OFFERS);
   }
 
   /**
@@ -83,26 +104,25 @@ export class Dispatch {
   }
 
   /**
-   * `offerNext` for several agents in one transaction, with one audit row per bundle naming every
-   * job offered and the agent it went to (who was given which bundle, when), rather than one row
-   * per offer: a bundle fanned out to 1,000 agents costs one hash-chained row, not 1,000.
+   * `offerNext` for several agents in one transaction, set-wise: one query picks every agent's
+   * jobs, one prepared update per job moves it to offered, and one audit row per bundle names
+   * every job offered and the agent it went to (who was given which bundle, when), rather than
+   * one row per offer: a bundle fanned out to 1,000 agents costs one hash-chained row, not 1,000.
    */
   offerNextMany(agents: readonly Party[], now: number): Map<number, Offer[]> {
+    const eligible = agents.filter((agent) => agent.revokedAt === null && agent.declaration !== null);
+    if (eligible.length === 0) return new Map();
     return inWrite(this.#db, () => {
       const byAgent = new Map<number, Offer[]>();
       const byBundle = new Map<string, Json[]>();
-      for (const agent of agents) {
-        if (agent.revokedAt !== null || !agent.declaration) continue;
-        const room = agent.declaration.concurrency - this.#busy.get(agent.id)!.count;
-        if (room <= 0) continue;
-        const offers = this.#queued.all(agent.id, now, room).map((raw) => {
-          const job = this.#jobs.apply(jobFromRaw(raw), { event: { kind: 'offer' }, now });
-          const audited = byBundle.get(job.bundleId) ?? [];
-          audited.push({ job: job.id, agent: agent.name, tree: job.tree, attempt: job.attempt });
-          byBundle.set(job.bundleId, audited);
-          return offerOf(raw);
-        });
-        if (offers.length > 0) byAgent.set(agent.id, offers);
+      for (const raw of this.#next.all(JSON.stringify(eligible.map((agent) => [agent.id, agent.declaration!.concurrency])), now)) {
+        const job = this.#jobs.apply(jobFromRaw(raw), { event: { kind: 'offer' }, now });
+        const audited = byBundle.get(job.bundleId) ?? [];
+        audited.push({ job: job.id, agent: job.agentName, tree: job.tree, attempt: job.attempt });
+        byBundle.set(job.bundleId, audited);
+        const offers = byAgent.get(job.agentId) ?? [];
+        offers.push(offerOf(raw));
+        byAgent.set(job.agentId, offers);
       }
       for (const [bundle, offers] of byBundle) this.#audit.append({ actor: 'coordinator', action: 'jobs.offered', subject: bundle, details: { offers } }, now);
       return byAgent;
@@ -111,8 +131,20 @@ export class Dispatch {
 
   /** Jobs offered to this agent and not yet answered: sent again when it reconnects. */
   pendingOffers(agent: Party, now: number): Offer[] {
-    if (agent.revokedAt !== null) return [];
-    return this.#offered.all(agent.id, now).map(offerOf);
+    return this.pendingOffersMany([agent], now).get(agent.id) ?? [];
+  }
+
+  /** `pendingOffers` of several agents by one query, by agent id. */
+  pendingOffersMany(agents: readonly Party[], now: number): Map<number, Offer[]> {
+    const byAgent = new Map<number, Offer[]>();
+    const active = agents.filter((agent) => agent.revokedAt === null);
+    if (active.length === 0) return byAgent;
+    for (const raw of this.#pending.all(JSON.stringify(active.map((agent) => agent.id)), now)) {
+      const offers = byAgent.get(raw.agent_id) ?? [];
+      offers.push(offerOf(raw));
+      byAgent.set(raw.agent_id, offers);
+    }
+    return byAgent;
   }
 
   accept(agent: Party, { jobId, attempt, now }: { jobId: string; attempt: number; now: number }): Job {

@@ -69,9 +69,20 @@ export const jobFromRaw = (raw: RawJob): Job => ({
   cancelDeliveredAt: raw.cancel_delivered_at,
 });
 
-/** A 32-hex job id from the system's random source. */
-export function newJobId(): string {
-  return randomBytes(16).toString('hex');
+const cancelNoticeOf = (raw: RawJob): CancelNotice => ({ jobId: raw.id, agentId: raw.agent_id, agentName: raw.agent_name, attempt: raw.attempt, reason: raw.reason ?? 'cancelled' });
+
+/** A job as `create` inserts it: queued, first attempt. */
+function queuedJob({ id, bundleId, agent, tree, now }: { id: string; bundleId: string; agent: Party; tree: string; now: number }): Job {
+  return {
+    id, bundleId, agentId: agent.id, agentName: agent.name, tree, state: 'queued', attempt: 1, queuedAt: now,
+    offeredAt: null, startedAt: null, leaseUntil: null, lapsedAt: null, finishedAt: null, status: null, stage: null, reason: null, cancelDeliveredAt: null,
+  };
+}
+
+/** `count` 32-hex job ids from the system's random source, drawn at once (one call, not one per job). */
+export function newJobIds(count: number): string[] {
+  const random = randomBytes(16 * count).toString('hex');
+  return Array.from({ length: count }, (_, i) => random.slice(32 * i, 32 * (i + 1)));
 }
 
 export class Jobs {
@@ -88,6 +99,7 @@ export class Jobs {
   readonly #openInBundle;
   readonly #expiredLeases;
   readonly #pendingCancels;
+  readonly #pendingCancelsOf;
   readonly #cancelDelivered;
   readonly #stage;
   readonly #counts;
@@ -109,6 +121,7 @@ export class Jobs {
     this.#openInBundle = db.prepare<[string], { count: number }>("SELECT count(*) AS count FROM jobs WHERE state IN ('queued', 'offered', 'running') AND bundle_id = ?");
     this.#expiredLeases = db.prepare<[number], RawJob>(`${JOB_SELECT} WHERE j.state = 'running' AND j.lease_until <= ?`);
     this.#pendingCancels = db.prepare<[number, number], RawJob>(`${JOB_SELECT} WHERE j.state = 'cancelled' AND j.cancel_delivered_at IS NULL AND j.offered_at IS NOT NULL AND (? = 0 OR j.agent_id = ?)`);
+    this.#pendingCancelsOf = db.prepare<[string], RawJob>(`${JOB_SELECT} WHERE j.agent_id IN (SELECT value FROM json_each(?)) AND j.state = 'cancelled' AND j.cancel_delivered_at IS NULL AND j.offered_at IS NOT NULL`);
     this.#cancelDelivered = db.prepare('UPDATE jobs SET cancel_delivered_at = ? WHERE id = ?');
     this.#stage = db.prepare('UPDATE jobs SET stage = ? WHERE id = ?');
     this.#counts = db.prepare<[], { state: JobState; count: number }>('SELECT state, count(*) AS count FROM jobs GROUP BY state');
@@ -118,12 +131,16 @@ export class Jobs {
     return this.#policy;
   }
 
-  /** Creates the missing jobs of a bundle for each (agent, tree) pair; returns those created. */
+  /**
+   * Creates the missing jobs of a bundle for each (agent, tree) pair; returns those created. One
+   * prepared insert per job in the caller's transaction, and no read-back: the new rows are known.
+   */
   create(bundleId: string, { pairs, now }: { pairs: ReadonlyArray<{ agent: Party; tree: string }>; now: number }): Job[] {
     const created: Job[] = [];
-    for (const { agent, tree } of pairs) {
-      const id = newJobId();
-      if (this.#insert.run(id, bundleId, agent.id, tree, now).changes === 1) created.push(this.require(id));
+    const ids = newJobIds(pairs.length);
+    for (const [index, { agent, tree }] of pairs.entries()) {
+      const id = ids[index]!;
+      if (this.#insert.run(id, bundleId, agent.id, tree, now).changes === 1) created.push(queuedJob({ id, bundleId, agent, tree, now }));
     }
     return created;
   }
@@ -202,7 +219,13 @@ export class Jobs {
    * agent). The server sends each a Cancel and then calls `cancelDelivered`.
    */
   pendingCancels(agentId = 0): CancelNotice[] {
-    return this.#pendingCancels.all(agentId, agentId).map((raw) => ({ jobId: raw.id, agentId: raw.agent_id, agentName: raw.agent_name, attempt: raw.attempt, reason: raw.reason ?? 'cancelled' }));
+    return this.#pendingCancels.all(agentId, agentId).map(cancelNoticeOf);
+  }
+
+  /** `pendingCancels` of several agents by one query. */
+  pendingCancelsOf(agentIds: readonly number[]): CancelNotice[] {
+    if (agentIds.length === 0) return [];
+    return this.#pendingCancelsOf.all(JSON.stringify(agentIds)).map(cancelNoticeOf);
   }
 
   cancelDelivered(jobId: string, now: number): void {

@@ -102,6 +102,8 @@ export class Parties {
   readonly #bySignKey;
   readonly #byBoxKey;
   readonly #byId;
+  readonly #byNames;
+  readonly #byIds;
   readonly #active;
   readonly #list;
   readonly #listRole;
@@ -118,6 +120,8 @@ export class Parties {
     this.#bySignKey = db.prepare<[Uint8Array], RawParty>('SELECT * FROM parties WHERE sign_key = ?');
     this.#byBoxKey = db.prepare<[Uint8Array], RawParty>('SELECT * FROM parties WHERE box_key = ?');
     this.#byId = db.prepare<[number], RawParty>('SELECT * FROM parties WHERE id = ?');
+    this.#byNames = db.prepare<[string], RawParty>('SELECT * FROM parties WHERE name IN (SELECT value FROM json_each(?))');
+    this.#byIds = db.prepare<[string], RawParty>('SELECT * FROM parties WHERE id IN (SELECT value FROM json_each(?))');
     this.#active = db.prepare<[number], number>('SELECT 1 FROM parties WHERE id = ? AND revoked_at IS NULL').pluck();
     this.#list = db.prepare<[], RawParty>('SELECT * FROM parties ORDER BY role, name');
     this.#listRole = db.prepare<[Role], RawParty>('SELECT * FROM parties WHERE role = ? ORDER BY name');
@@ -148,6 +152,16 @@ export class Parties {
   byId(id: number): Party | null {
     const raw = this.#byId.get(id);
     return raw ? fromRaw(raw) : null;
+  }
+
+  /** The parties of these names, in no particular order, by one query; unknown names are left out. */
+  byNames(names: readonly string[]): Party[] {
+    return this.#byNames.all(JSON.stringify(names)).map(fromRaw);
+  }
+
+  /** The parties of these ids, in no particular order, by one query; unknown ids are left out. */
+  byIds(ids: readonly number[]): Party[] {
+    return this.#byIds.all(JSON.stringify(ids)).map(fromRaw);
   }
 
   /** Like byName, but a missing party is PARTY_UNKNOWN. */

@@ -90,24 +90,28 @@ export class Results {
 
   /** Stores one result and moves its job on, in one transaction; resent results are counted once. */
   ingest(result: ResultIngest, now: number): IngestResult {
-    return inWrite(this.#db, () => this.#ingestOne(result, now));
+    return inWrite(this.#db, () => this.record(this.#jobs.owned(result.agent, result.jobId), result, now));
   }
 
-  /** Several results in one transaction (one fsync): the ingest path under load. */
+  /** Several results in one transaction (one fsync). */
   ingestBatch(results: readonly ResultIngest[], now: number): IngestResult[] {
-    return inWrite(this.#db, () => results.map((result) => this.#ingestOne(result, now)));
+    return inWrite(this.#db, () => results.map((result) => this.record(this.#jobs.owned(result.agent, result.jobId), result, now)));
   }
 
-  #ingestOne(result: ResultIngest, now: number): IngestResult {
-    const job = this.#jobs.owned(result.agent, result.jobId);
-    const existing = this.#existing.get(result.jobId, result.attempt);
-    if (existing) return { outcome: 'duplicate', resultId: existing.result_id, job };
+  /**
+   * `ingest` for a caller that already holds the job, read in this same write transaction (the
+   * server's group commit, which gives every message its own savepoint): no savepoint of its
+   * own and no second read of the job. Whether the result was stored before is asked only when
+   * the lifecycle refuses it; the (job, attempt) key refuses a second row in any case.
+   */
+  record(job: Job, result: ResultIngest, now: number): IngestResult {
     let next: Job;
     try {
       next = this.#jobs.apply(job, { event: { kind: 'result', attempt: result.attempt, status: result.status }, now });
     } catch (error) {
-      if (error instanceof LifecycleError) return { outcome: 'stale', resultId: result.resultId, job };
-      throw error;
+      if (!(error instanceof LifecycleError)) throw error;
+      const existing = this.#existing.get(result.jobId, result.attempt);
+      return existing ? { outcome: 'duplicate', resultId: existing.result_id, job } : { outcome: 'stale', resultId: result.resultId, job };
     }
     this.#insert.run(result.jobId, result.attempt, result.resultId, result.signed, result.status, JSON.stringify(result.stages), result.sealedLogs ?? null, now);
     this.#audit.append({ actor: result.agent.name, action: 'result.accepted', subject: result.jobId, details: { attempt: result.attempt, result_id: result.resultId, status: result.status, bundle: job.bundleId, retried: next.attempt > job.attempt } }, now);

@@ -63,6 +63,7 @@ export class Subscriptions {
   readonly #ofParty;
   readonly #forEmbargo;
   readonly #forTree;
+  readonly #forEither;
 
   constructor(db: Db, audit: AuditLog, embargoes: Embargoes) {
     this.#db = db;
@@ -75,6 +76,7 @@ export class Subscriptions {
     this.#ofParty = db.prepare<[number], RawSubscription>(`${SELECT} WHERE s.party_id = ? ORDER BY s.id`);
     this.#forEmbargo = db.prepare<[string], RawSubscription>(`${SELECT} WHERE e.name = ? AND p.revoked_at IS NULL`);
     this.#forTree = db.prepare<[string], RawSubscription>(`${SELECT} WHERE s.tree = ? AND p.revoked_at IS NULL`);
+    this.#forEither = db.prepare<[string, string | null], RawSubscription>(`${SELECT} WHERE (e.name = ? OR s.tree = ?) AND p.revoked_at IS NULL`);
   }
 
   /** Subscribes a maintainer; only maintainers of an embargo may subscribe to it. */
@@ -117,5 +119,10 @@ export class Subscriptions {
 
   forTree(tree: string): Subscription[] {
     return this.#forTree.all(tree).map(fromRaw);
+  }
+
+  /** `forEmbargo` and `forTree` (when a tree is given) by one query: what a notification reads. */
+  forEmbargoOrTree(embargo: string, tree: string | null): Subscription[] {
+    return this.#forEither.all(embargo, tree).map(fromRaw);
   }
 }

@@ -198,8 +198,14 @@ export class LightAgent {
   #receive(envelope: darkroom.v1.Envelope, channel: Channel): void {
     switch (envelope.body) {
       case 'jobOffer':
-        this.counters.offerEnvelopeBytes = darkroom.v1.Envelope.encode(envelope).finish().length;
-        this.#offer(envelope.jobOffer as darkroom.v1.JobOffer, channel);
+        // Marked as decoded here; the agent reacts in the next turn. Hundreds of light agents share
+        // one thread, and a real agent's accept and payload pull happen on its own machine: run
+        // inline, they would hold back the offers of every agent after it in this process.
+        this.counters.firstOfferAt ??= monotonicMs();
+        setImmediate(() => {
+          this.counters.offerEnvelopeBytes = darkroom.v1.Envelope.encode(envelope).finish().length;
+          this.#offer(envelope.jobOffer as darkroom.v1.JobOffer, channel);
+        });
         return;
       case 'resultAck': {
         const ack = envelope.resultAck!;
@@ -223,7 +229,6 @@ export class LightAgent {
   /** Accepts (again, for a job it already holds: the coordinator resends unanswered offers). */
   #offer(offer: darkroom.v1.JobOffer, channel: Channel): void {
     this.counters.offers++;
-    this.counters.firstOfferAt ??= monotonicMs();
     channel.send({ jobAccept: { jobId: offer.jobId, attempt: offer.attempt } });
     const key = keyOf(offer.jobId, offer.attempt);
     if (this.#started.has(key)) return;

@@ -50,12 +50,18 @@ async function startLab(t: TestContext): Promise<Lab> {
   const registry = new Registry();
   const verifier = new VerifyPool(1);
   t.after(() => verifier.close());
+  const commits = new GroupCommit(store);
   const hub: Hub = {
-    store, identity, registry, logger: silentLogger, timings: { heartbeatIntervalMs: 10_000, leaseMs: 60_000 }, commits: new GroupCommit(store),
+    store, identity, registry, logger: silentLogger, timings: { heartbeatIntervalMs: 10_000, leaseMs: 60_000 }, commits,
     verifier, metrics: new CoordinatorMetrics({ store, agentsConnected: () => registry.size }),
     offerTo: () => undefined,
     bundleChanged: () => undefined,
     offerToAll: () => void offers.count++,
+    offerToAllAfter: async (work) => {
+      const value = await commits.run(work);
+      offers.count++;
+      return value;
+    },
     notify: (note) => void notes.push(note),
     subscribe: (subscription) => void subscriptions.push(subscription),
     webhooks: { allowPrivate: false },
