@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { auditHash } from '../../../coordinator/store/audit.js';
 import { verifyAuditChain } from '../../../coordinator/store/audit-verify.js';
-import { DATABASE_FILE_NAME } from '../../../coordinator/store/database.js';
+import { DATABASE_FILE_NAME, inWrite } from '../../../coordinator/store/database.js';
 import { Store } from '../../../coordinator/store/store.js';
 import { enrolAgent, enrolMaintainer, openEmbargo, tempDir } from './helpers.js';
 
@@ -71,4 +71,33 @@ test('a rewritten row with a recomputed hash breaks the next link; swapped rows 
   move.run(second!.atMs, second!.actor, second!.action, second!.subject, second!.detailsJson, second!.prevHash, second!.hash, 3);
   const swapped = verifyAuditChain(other.audit.rows());
   assert.deepEqual([swapped.problem?.seq, swapped.problem?.kind], [2, 'reordered']);
+});
+
+test('appends in one transaction chain onto each other, and a rolled-back savepoint leaves no gap', async (t) => {
+  const { store } = await auditedStore(t);
+  store.write(() => {
+    for (let i = 0; i < 3; i++) store.audit.append({ actor: 'coordinator', action: 'jobs.offered', subject: `b${i}`, details: { i } }, 1);
+    assert.throws(() => inWrite(store.db, () => {
+      store.audit.append({ actor: 'coordinator', action: 'jobs.offered', subject: 'undone', details: {} }, 2);
+      throw new Error('refused after its audit row');
+    }), /refused after its audit row/);
+    store.audit.append({ actor: 'coordinator', action: 'jobs.offered', subject: 'after', details: {} }, 3);
+  });
+  store.audit.append({ actor: 'admin', action: 'token.issued', subject: 'next', details: {} }, 4);
+  const rows = [...store.audit.rows()];
+  assert.deepEqual(rows.slice(-5).map((row) => [row.seq, row.subject]), [[6, 'b0'], [7, 'b1'], [8, 'b2'], [9, 'after'], [10, 'next']]);
+  const verdict = verifyAuditChain(store.audit.rows());
+  assert.equal(verdict.problem, null);
+  assert.equal(verdict.checked, 10);
+});
+
+test('a row another connection appends between two transactions is chained onto, not over', async (t) => {
+  const { store, raw } = await auditedStore(t);
+  store.write(() => store.audit.append({ actor: 'coordinator', action: 'jobs.offered', subject: 'mine', details: {} }, 1));
+  const other = Store.open(store.dataDir);
+  t.after(() => other.close());
+  other.write(() => other.audit.append({ actor: 'admin', action: 'party.revoked', subject: 'theirs', details: {} }, 2));
+  store.write(() => store.audit.append({ actor: 'coordinator', action: 'jobs.offered', subject: 'mine again', details: {} }, 3));
+  assert.equal(raw.prepare('SELECT count(*) FROM audit').pluck().get(), 8);
+  assert.equal(verifyAuditChain(store.audit.rows()).problem, null);
 });
