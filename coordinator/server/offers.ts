@@ -117,8 +117,12 @@ export class OfferScheduler {
   }
 
   offerTo(agentNames: Iterable<string>): void {
-    const names = [...agentNames].filter((name) => !this.#queued.has(name));
-    if (names.length > 0) void this.#plan(names, () => undefined).catch(() => undefined);
+    const { registry, logger } = this.#context;
+    const names = [...agentNames].filter((name) => registry.isConnected(name) && !this.#queued.has(name));
+    if (names.length === 0) return;
+    this.#plan(names, () => undefined).catch((error: unknown) => {
+      logger.error({ agents: names.length, err: messageOf(error) }, 'offering jobs failed; will try again on the next change');
+    });
   }
 
   /**

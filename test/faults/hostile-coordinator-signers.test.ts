@@ -14,6 +14,7 @@ import { DEMO_SERIES_DIR, readSeriesBase } from '../../maintainer/demo/project.j
 import { fingerprint, generateIdentity, readIdentity, type Identity } from '../../shared/identity.js';
 import { verifySignedResultBytes } from '../../shared/result.js';
 import { statusFromProto } from '../../shared/status.js';
+import { decodeEnvelope, encodeEnvelope } from '../../shared/wire/frame.js';
 import type { Channel } from '../../transport/channel.js';
 import { runCli, writeAgentConfig, type AgentSetup } from '../support/agent-process.js';
 import { AGENT, FAULT_TEST_TIMEOUT_MS, connected, demoPatchLines, filesHolding, rig, start, type Rig } from '../support/agent-rig.js';
@@ -89,10 +90,18 @@ test('a coordinator signs a bundle with its own key and doctors the offer to lis
   await assertRefusedEverywhere(r, bundleId, fingerprint(own), requested);
 });
 
-/** Rewrites every JobOffer sent on `channel`: `impostor` heads its list of the embargo's maintainers. */
+/**
+ * Rewrites every JobOffer sent on `channel`: `impostor` heads its list of the embargo's maintainers.
+ * Offers leave as envelope bytes (`sendEncoded`, which `send` also ends in), so they are decoded,
+ * doctored and encoded again there.
+ */
 function doctorOffers(channel: Channel, impostor: darkroom.v1.Recipient.$Properties): void {
-  const send = channel.send.bind(channel);
-  channel.send = (envelope) => send(envelope.jobOffer ? { ...envelope, jobOffer: { ...envelope.jobOffer, maintainers: [impostor, ...(envelope.jobOffer.maintainers ?? [])] } } : envelope);
+  const sendEncoded = channel.sendEncoded.bind(channel);
+  channel.sendEncoded = (bytes) => {
+    const envelope = decodeEnvelope(bytes);
+    if (!envelope.jobOffer) return sendEncoded(bytes);
+    return sendEncoded(encodeEnvelope({ jobOffer: { ...envelope.jobOffer, maintainers: [impostor, ...(envelope.jobOffer.maintainers ?? [])] } }));
+  };
 }
 
 /** `darkroom …` to the end; fails the test on a non-zero exit. */
