@@ -26,6 +26,7 @@ interface HomeOption {
 
 const homeOption = () => new Option('--home <dir>', 'the maintainer home directory (default $DARKROOM_HOME or ~/.darkroom)');
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
 /** What `rewrap` did, in one line: whom the key was newly sealed to, and the jobs that made. */
 function rewrapLine(rewrapped: Rewrapped): string {
   const whom = [...rewrapped.added, ...rewrapped.maintainers.map((name) => `maintainer ${name}`)];
