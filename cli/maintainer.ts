@@ -12,7 +12,7 @@ import { fetchLogs, matchesStage } from '../maintainer/logs.js';
 import { prefersUnicode, renderReport, reportExitCode, reportToJson } from '../maintainer/render/report.js';
 import { loadReport } from '../maintainer/report.js';
 import { WatchView } from '../maintainer/render/watch.js';
-import { rewrapBundle } from '../maintainer/rewrap.js';
+import { rewrapBundle, type Rewrapped } from '../maintainer/rewrap.js';
 import { pairTargets, submitBundle } from '../maintainer/submit.js';
 import { subscribeMail, subscribeWebhook } from '../maintainer/subscribe.js';
 import { watchAll, watchBundle } from '../maintainer/watch.js';
@@ -26,6 +26,15 @@ interface HomeOption {
 
 const homeOption = () => new Option('--home <dir>', 'the maintainer home directory (default $DARKROOM_HOME or ~/.darkroom)');
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** What `rewrap` did, in one line: whom the key was newly sealed to, and the jobs that made. */
+function rewrapLine(rewrapped: Rewrapped): string {
+  const whom = [...rewrapped.added, ...rewrapped.maintainers.map((name) => `maintainer ${name}`)];
+  if (whom.length === 0) return `No new eligible agent or approved maintainer for bundle ${rewrapped.bundleId}`;
+  const fetch = rewrapped.maintainers.length > 0 ? `; ${rewrapped.maintainers.join(', ')} can now run 'darkroom fetch ${rewrapped.bundleId}'` : '';
+  return `Sealed bundle ${rewrapped.bundleId} to ${whom.join(', ')}: ${rewrapped.jobs} new jobs${fetch}`;
+}
+
 const logger = () => createLogger('maintainer', { level: process.env.DARKROOM_LOG_LEVEL ?? 'warn' });
 
 /** Runs `fn` on a fresh connection as the home's maintainer, and closes it afterwards. */
@@ -113,14 +122,14 @@ export function registerMaintainerCommands(program: Command): void {
 
   program
     .command('rewrap')
-    .description('seal a bundle\'s key to agents that became eligible, or were approved, after it was submitted')
+    .description('seal a bundle\'s key to agents that became eligible, or were approved, and to maintainers approved, after it was submitted')
     .argument('<bundle>', 'the bundle id')
     .addOption(homeOption())
     .action(async (bundleId: string, options: HomeOption) => {
       const prompt = terminalPrompt();
       const rewrapped = await withConnection(options, (connection, home) => rewrapBundle(home, connection, { bundleId, ...(prompt ? { prompt } : {}) }));
       reportTrust(rewrapped.trust, options);
-      say(rewrapped.added.length === 0 ? `No new eligible agent for bundle ${bundleId}` : `Sealed bundle ${bundleId} to ${rewrapped.added.join(', ')}: ${rewrapped.jobs} new jobs`);
+      say(rewrapLine(rewrapped));
     });
 
   program

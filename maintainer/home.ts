@@ -137,5 +137,7 @@ export interface BundleRecord {
   contentKey: string;
   /** Agents the content key is wrapped for, by name. */
   recipients: string[];
+  /** Maintainers the content key is wrapped for (they can `darkroom fetch` it), by name; absent in records written before they were kept. */
+  maintainers?: string[];
   submittedAt: string;
 }

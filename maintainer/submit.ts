@@ -114,6 +114,7 @@ export async function submitBundle(home: MaintainerHome, connection: MaintainerC
       signedHeader: Buffer.from(sealed.parsed.signedHeaderBytes).toString('base64'),
       contentKey: Buffer.from(sealed.contentKey).toString('base64'),
       recipients,
+      maintainers: maintainers.map((maintainer) => maintainer.name),
       submittedAt: new Date().toISOString(),
     });
     const { jobs } = await uploadSealed(connection.channel, sealed);
