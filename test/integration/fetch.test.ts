@@ -64,8 +64,7 @@ test('a co-maintainer fetches the series and git am gives the tree the agent tes
   const repository = await createDemoRepository(join(dir, 'demo-repo'));
   assert.equal(repository.base, base);
   const agentTree = new GitTree(repository.dir, join(dir, 'agent-clone'));
-  await agentTree.checkout(base);
-  assert.equal((await agentTree.apply(opened.targets[0]!.patches)).failedPatch, undefined);
+  assert.equal((await agentTree.apply(base, opened.targets[0]!.patches)).failedPatch, undefined);
 
   // The co-maintainer, as a real `darkroom fetch` process, then plain git am on a clone at the base.
   const out = join(dir, 'kim-out');
