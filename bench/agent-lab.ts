@@ -35,6 +35,8 @@ export interface JobTimeline {
   lastStageFinishedAt: number;
   finishedAt: number;
   status: string;
+  /** Each stage's time, from the maintainer hearing it start to hearing it finish, in milliseconds. */
+  stageMs: Record<string, number>;
 }
 
 export interface AgentLab {
@@ -58,17 +60,27 @@ export type LabAgentConfig = Omit<AgentConfigOptions, 'url' | 'fingerprint' | 't
  */
 class Timelines {
   readonly #seen = new Map<string, Partial<JobTimeline>>();
+  readonly #stageStarts = new Map<string, number>();
   readonly #waiters = new Map<string, (timeline: JobTimeline) => void>();
 
   note(notification: darkroom.v1.Notification.$Properties): void {
     if (!notification.bundleId) return;
-    const timeline = this.#seen.get(notification.bundleId) ?? {};
+    const timeline = this.#seen.get(notification.bundleId) ?? { stageMs: {} };
     this.#seen.set(notification.bundleId, timeline);
     const now = performance.now();
     const { NotificationKind, StageEvent } = darkroom.v1;
     if (notification.kind === NotificationKind.BUNDLE_SUBMITTED) timeline.submittedAt = now;
-    if (notification.kind === NotificationKind.JOB_PROGRESS && notification.stage === 'apply' && notification.stageEvent === StageEvent.STAGE_STARTED) timeline.applyStartedAt = now;
-    if (notification.kind === NotificationKind.JOB_PROGRESS && notification.stageEvent === StageEvent.STAGE_FINISHED) timeline.lastStageFinishedAt = now;
+    const stageKey = `${notification.bundleId} ${notification.stage}`;
+    if (notification.kind === NotificationKind.JOB_PROGRESS && notification.stageEvent === StageEvent.STAGE_STARTED) {
+      if (notification.stage === 'apply') timeline.applyStartedAt = now;
+      this.#stageStarts.set(stageKey, now);
+    }
+    if (notification.kind === NotificationKind.JOB_PROGRESS && notification.stageEvent === StageEvent.STAGE_FINISHED) {
+      timeline.lastStageFinishedAt = now;
+      const started = this.#stageStarts.get(stageKey);
+      if (started !== undefined && notification.stage) timeline.stageMs![notification.stage] = now - started;
+      this.#stageStarts.delete(stageKey);
+    }
     if (notification.kind === NotificationKind.JOB_FINISHED) {
       timeline.finishedAt = now;
       timeline.status = darkroom.v1.Status[notification.status ?? 0] ?? String(notification.status);

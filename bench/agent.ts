@@ -1,8 +1,9 @@
 // Agent overhead: one job of the demo C project (apply, build, a command boot, a TAP workload)
 // through a real agent daemon connected to a real coordinator, against the same commands run
 // directly in the same run; the idle agent's RSS beside a bare waiting node process; and the
-// agent's peak RSS on a job of a large series. The daemon runs twice: with the environment
-// examples/darkroom-agent.service gives it (what labs run), and without.
+// agent's peak RSS on a job of a large series. The daemon runs three times: with the environment
+// examples/darkroom-agent.service gives it (what labs run), the same with `sandbox: none` (the
+// sandbox's own cost), and without the unit's environment.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { DEMO_SERIES_DIR } from '../maintainer/demo/project.js';
 import { startAgentLab, type AgentLab, type JobTimeline } from './agent-lab.js';
 import { round } from './measure.js';
 import { DEFAULT_SANDBOX } from '../agent/config/resolve.js';
+import type { SandboxMode } from '../agent/config/schema.js';
 import { readUnitEnvironment } from './unit-environment.js';
 
 const BUILD = 'make';
@@ -133,7 +135,9 @@ async function runDirect(lab: AgentLab, index: number): Promise<number> {
   return seconds;
 }
 
-async function runThroughAgent(lab: AgentLab, series?: string): Promise<JobTimeline & { seconds: number }> {
+type AgentJob = JobTimeline & { seconds: number };
+
+async function runThroughAgent(lab: AgentLab, series?: string): Promise<AgentJob> {
   const timeline = await lab.runJob(series);
   if (timeline.status !== 'PASS') throw new Error(`Bench job ended ${timeline.status}, not PASS: see ${join(lab.dir, 'agent.log')} and the job's logs`);
   return { ...timeline, seconds: (timeline.finishedAt - timeline.submittedAt) / 1000 };
@@ -145,78 +149,117 @@ const median = (values: readonly number[]) => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
-interface DaemonFigures {
+/** Memory of one daemon: idle after start, idle after its jobs, peak over the large series' job. */
+interface MemoryFigures {
   idle: Memory;
   idleAfterJobs: Memory;
-  direct: number[];
-  agent: Array<JobTimeline & { seconds: number }>;
   /** Peak RSS of the daemon over the job of the large series, and that job's time. */
   largePeakRssMiB: number;
   largeJobS: number;
 }
 
-async function startLab(dir: string, env: Record<string, string>): Promise<AgentLab> {
-  await mkdir(dir);
-  return startAgentLab(dir, { build: BUILD, boot: { method: 'command', command: BOOT, timeout: '2m' }, workloads: [{ name: 'unit', command: WORKLOAD, format: 'tap', timeout: '2m' }] }, { env });
+/** The labs whose jobs are timed: the shipped daemon, the same with `sandbox: none`, the daemon without the unit's environment. */
+interface Labs {
+  shipped: AgentLab;
+  unsandboxed: AgentLab;
+  plain: AgentLab;
 }
 
-/** Alternating direct and agent jobs on one lab, after the warm-up. */
-async function measureJobs(lab: AgentLab): Promise<Pick<DaemonFigures, 'direct' | 'agent'>> {
-  const direct: number[] = [];
-  const agent: Array<JobTimeline & { seconds: number }> = [];
-  for (let i = 0; i < WARMUP_JOBS + MEASURED_JOBS; i++) {
-    const directSeconds = await runDirect(lab, i);
-    const through = await runThroughAgent(lab);
-    if (i < WARMUP_JOBS) continue;
-    direct.push(directSeconds);
-    agent.push(through);
+type LabName = keyof Labs;
+
+interface JobFigures {
+  direct: number[];
+  agent: Record<LabName, AgentJob[]>;
+}
+
+async function startLab(dir: string, env: Record<string, string>, sandbox: SandboxMode = DEFAULT_SANDBOX): Promise<AgentLab> {
+  await mkdir(dir);
+  return startAgentLab(dir, {
+    build: BUILD, boot: { method: 'command', command: BOOT, timeout: '2m' }, workloads: [{ name: 'unit', command: WORKLOAD, format: 'tap', timeout: '2m' }],
+    ...(sandbox === 'none' ? { sandbox } : {}),
+  }, { env });
+}
+
+/**
+ * Rounds of one direct run and one job on each lab, after the warm-up, so every figure of a
+ * round is taken under the same load; each round starts one place further along, so no lab is
+ * always the first after the direct run.
+ */
+async function measureJobs(labs: Labs): Promise<JobFigures> {
+  const names = Object.keys(labs) as LabName[];
+  const figures: JobFigures = { direct: [], agent: { shipped: [], unsandboxed: [], plain: [] } };
+  for (let round = 0; round < WARMUP_JOBS + MEASURED_JOBS; round++) {
+    const order: Array<LabName | 'direct'> = ['direct', ...names];
+    const rotated = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
+    const direct: number[] = [];
+    const agent: Partial<Record<LabName, AgentJob>> = {};
+    for (const next of rotated) {
+      if (next === 'direct') direct.push(await runDirect(labs.shipped, round));
+      else agent[next] = await runThroughAgent(labs[next]);
+    }
+    if (round < WARMUP_JOBS) continue;
+    figures.direct.push(...direct);
+    for (const name of names) figures.agent[name].push(agent[name]!);
   }
-  return { direct, agent };
+  return figures;
 }
 
 /** The peak RSS of the lab's daemon over one job of `series`, and the job's time. */
-async function measureLargeJob(lab: AgentLab, series: string): Promise<Pick<DaemonFigures, 'largePeakRssMiB' | 'largeJobS'>> {
+async function measureLargeJob(lab: AgentLab, series: string): Promise<Pick<MemoryFigures, 'largePeakRssMiB' | 'largeJobS'>> {
   await resetPeakRss(lab.agent.pid!);
   const job = await runThroughAgent(lab, series);
   return { largePeakRssMiB: await peakRssOf(lab.agent.pid!), largeJobS: job.seconds };
 }
 
 /**
- * Both daemons side by side, so their memory is sampled under the same load: started one after
- * the other (as a lab starts one), both idle, then each one's jobs while the other waits, both
- * idle again, each one's large job.
+ * The daemons side by side, so their memory is sampled under the same load and their jobs timed
+ * in the same rounds: started one after the other (as a lab starts one), the two sandboxed ones
+ * idle, then the rounds of jobs, both idle again, each one's large job.
  */
-async function measureDaemons(dir: string, envs: { shipped: Record<string, string>; plain: Record<string, string> }): Promise<{ shipped: DaemonFigures; plain: DaemonFigures }> {
+async function measureDaemons(dir: string, envs: { shipped: Record<string, string>; plain: Record<string, string> }): Promise<{ jobs: JobFigures; shipped: MemoryFigures; plain: MemoryFigures }> {
   const largeSeries = await writeLargeSeries(join(dir, 'large-series'));
-  const labs: AgentLab[] = [];
+  const started: AgentLab[] = [];
+  const start = async (name: string, env: Record<string, string>, sandbox?: SandboxMode) => {
+    const lab = await startLab(join(dir, name), env, sandbox);
+    started.push(lab);
+    return lab;
+  };
   try {
-    const shipped = await startLab(join(dir, 'unit'), envs.shipped);
-    labs.push(shipped);
-    const plain = await startLab(join(dir, 'plain'), envs.plain);
-    labs.push(plain);
-    const idle = await Promise.all([settledMemory(shipped.agent.pid!), settledMemory(plain.agent.pid!)]);
-    const jobs = [await measureJobs(shipped), await measureJobs(plain)];
-    const idleAfterJobs = await Promise.all([settledMemory(shipped.agent.pid!), settledMemory(plain.agent.pid!)]);
-    const large = [await measureLargeJob(shipped, largeSeries), await measureLargeJob(plain, largeSeries)];
-    const figures = (i: 0 | 1): DaemonFigures => ({ idle: idle[i], idleAfterJobs: idleAfterJobs[i], ...jobs[i]!, ...large[i]! });
-    return { shipped: figures(0), plain: figures(1) };
+    const labs: Labs = { shipped: await start('unit', envs.shipped), unsandboxed: await start('unsandboxed', envs.shipped, 'none'), plain: await start('plain', envs.plain) };
+    const pids = [labs.shipped.agent.pid!, labs.plain.agent.pid!] as const;
+    const idle = await Promise.all(pids.map(settledMemory));
+    const jobs = await measureJobs(labs);
+    const idleAfterJobs = await Promise.all(pids.map(settledMemory));
+    const large = [await measureLargeJob(labs.shipped, largeSeries), await measureLargeJob(labs.plain, largeSeries)];
+    const memory = (i: 0 | 1): MemoryFigures => ({ idle: idle[i]!, idleAfterJobs: idleAfterJobs[i]!, ...large[i]! });
+    return { jobs, shipped: memory(0), plain: memory(1) };
   } finally {
-    for (const lab of labs) await lab.close();
+    for (const lab of started) await lab.close();
   }
 }
 
-/** The figures of one daemon run, under names that say which run. */
-function daemonReport(figures: DaemonFigures, suffix: string): Record<string, unknown> {
-  const directS = median(figures.direct);
-  const agentS = median(figures.agent.map((job) => job.seconds));
+/** A lab's job time against the direct runs of the same rounds, under names that say which lab. */
+function overheadReport(direct: readonly number[], jobs: readonly AgentJob[], suffix: string): Record<string, unknown> {
+  const directS = median(direct);
+  const agentS = median(jobs.map((job) => job.seconds));
   const ratio = agentS / directS;
   const overhead = agentS - directS;
+  const stages = [...new Set(jobs.flatMap((job) => Object.keys(job.stageMs)))];
   return {
     [`agent_job_s${suffix}`]: round(agentS, 3),
     [`baseline_s${suffix}`]: round(directS, 3),
     [`ratio_to_baseline${suffix}`]: round(ratio, 3),
     [`overhead_s${suffix}`]: round(overhead, 3),
     [`goal_met${suffix}`]: ratio <= GOAL_RATIO || overhead <= GOAL_OVERHEAD_S,
+    [`submitted_to_apply_started_s${suffix}`]: round(median(jobs.map((job) => job.applyStartedAt - job.submittedAt)) / 1000, 3),
+    [`stage_s${suffix}`]: Object.fromEntries(stages.map((stage) => [stage, round(median(jobs.map((job) => job.stageMs[stage] ?? 0)) / 1000, 3)])),
+    [`last_stage_to_result_stored_s${suffix}`]: round(median(jobs.map((job) => job.finishedAt - job.lastStageFinishedAt)) / 1000, 3),
+  };
+}
+
+/** A daemon's memory figures, under names that say which daemon. */
+function memoryReport(figures: MemoryFigures, suffix: string): Record<string, unknown> {
+  return {
     [`idle_agent_rss_mib${suffix}`]: round(figures.idle.rssMiB, 1),
     [`idle_agent_private_mib${suffix}`]: round(figures.idle.privateMiB, 1),
     [`idle_agent_rss_after_jobs_mib${suffix}`]: round(figures.idleAfterJobs.rssMiB, 1),
@@ -231,27 +274,32 @@ export async function benchAgent(): Promise<Record<string, unknown>> {
   try {
     const unitEnv = await readUnitEnvironment(UNIT_FILE);
     const bare = await bareNodeMemory();
-    const { shipped, plain } = await measureDaemons(dir, { shipped: unitEnv, plain: {} });
+    const { jobs, shipped, plain } = await measureDaemons(dir, { shipped: unitEnv, plain: {} });
+    const sandboxed = median(jobs.agent.shipped.map((job) => job.seconds));
+    const unsandboxed = median(jobs.agent.unsandboxed.map((job) => job.seconds));
     return {
       name: 'agent overhead: one job of a small C project through a real agent daemon and coordinator, against the same commands run directly',
       jobs: MEASURED_JOBS,
       unit_file: 'examples/darkroom-agent.service',
       unit_environment: unitEnv,
-      baseline: 'the same steps run directly in the same run: git clone --shared, checkout, git am of each patch, make, the boot command, make check',
+      baseline: 'the same steps run directly in the same run, outside any sandbox: git clone --shared, checkout, git am of each patch, make, the boot command, make check',
       goal: `≤ ${GOAL_RATIO}× or ≤ ${GOAL_OVERHEAD_S} s overhead`,
-      sandbox: `${DEFAULT_SANDBOX} (the agent.yaml default): every command of the agent's jobs runs in it, the direct baseline runs none`,
-      ...daemonReport(shipped, ''),
-      submitted_to_apply_started_s: round(median(shipped.agent.map((job) => job.applyStartedAt - job.submittedAt)) / 1000, 3),
-      last_stage_to_result_stored_s: round(median(shipped.agent.map((job) => job.finishedAt - job.lastStageFinishedAt)) / 1000, 3),
+      sandbox: `${DEFAULT_SANDBOX} (the agent.yaml default) for the figures without a suffix and those ending _without_unit_env: every command of the agent's jobs runs in it; those ending _sandbox_none are of the same daemon with sandbox: none; the direct baseline runs none`,
+      ...overheadReport(jobs.direct, jobs.agent.shipped, ''),
+      ...overheadReport(jobs.direct, jobs.agent.unsandboxed, '_sandbox_none'),
+      sandbox_cost_s: round(sandboxed - unsandboxed, 3),
+      sandbox_ratio: round(sandboxed / unsandboxed, 3),
+      ...memoryReport(shipped, ''),
       rss_baseline: 'a bare `node -e` process that only waits, same run, same settling',
       rss_baseline_mib: round(bare.rssMiB, 1),
       private_baseline_mib: round(bare.privateMiB, 1),
       idle_rss_ratio_to_baseline: round(shipped.idle.rssMiB / bare.rssMiB, 2),
       goal_idle_rss_mib: GOAL_IDLE_RSS_MIB,
       idle_rss_goal_met: shipped.idle.rssMiB <= GOAL_IDLE_RSS_MIB,
-      ...daemonReport(plain, '_without_unit_env'),
+      ...overheadReport(jobs.direct, jobs.agent.plain, '_without_unit_env'),
+      ...memoryReport(plain, '_without_unit_env'),
       large_series_mib: LARGE_PATCH_MIB,
-      note: `figures without a suffix are of the daemon started with the unit's Environment= lines, those ending _without_unit_env of the same daemon without them, both running side by side in this run (started one after the other, memory sampled at the same time, jobs one daemon after the other); agent time is from the maintainer hearing BUNDLE_SUBMITTED to hearing JOB_FINISHED (offer, fetch, open, clone, apply, build, boot, workload, signed result, outbox, wipe, ingest); medians of ${MEASURED_JOBS} alternating pairs after ${WARMUP_JOBS} warm-up; memory is the peak of ${MEMORY_SAMPLES} samples ${SETTLE_MS / 1000} s after the agent connected (and after its last job); private = Private_Dirty of smaps_rollup, the rest of RSS is the node binary and libraries shared with every node process; the large series is the demo series plus a ${LARGE_PATCH_MIB} MiB patch, its peak RSS the VmHWM of the daemon over that one job`,
+      note: `figures without a suffix are of the daemon started with the unit's Environment= lines, those ending _sandbox_none of the same daemon with sandbox: none, those ending _without_unit_env of the sandboxed daemon without the unit's lines; the three run side by side in this run (started one after the other, memory sampled at the same time); the jobs are timed in rounds of one direct run and one job on each daemon, one after the other, the order rotated each round, and every daemon's figures are against the direct runs of the same rounds; agent time is from the maintainer hearing BUNDLE_SUBMITTED to hearing JOB_FINISHED (offer, fetch, open, clone, apply, build, boot, workload, signed result, outbox, wipe, ingest); stage_s is each stage from the maintainer hearing it start to hearing it finish, last_stage_to_result_stored_s the signed result, outbox, wipe (git reset and gc of the clone, the build directory removed) and ingest; sandbox_cost_s and sandbox_ratio compare the sandboxed daemon's median job with the unsandboxed one's; medians of ${MEASURED_JOBS} rounds after ${WARMUP_JOBS} warm-up; memory is the peak of ${MEMORY_SAMPLES} samples ${SETTLE_MS / 1000} s after the agent connected (and after its last job); private = Private_Dirty of smaps_rollup, the rest of RSS is the node binary and libraries shared with every node process; the large series is the demo series plus a ${LARGE_PATCH_MIB} MiB patch, its peak RSS the VmHWM of the daemon over that one job`,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

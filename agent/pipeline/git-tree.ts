@@ -1,9 +1,12 @@
 // The tester's tree, as the pipeline uses it: a private clone that borrows the tester's objects
 // (so the tester's own repository is never written to), checked out at the bundle's base, the
 // series applied with `git am`, and put back to the base afterwards with every patched object gone.
-import { execa } from 'execa';
 import { mkdir, stat } from 'node:fs/promises';
-import { DarkroomError } from '../../shared/errors.js';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { DarkroomError, messageOf } from '../../shared/errors.js';
+import { gitScriptCommand, parseGitReport, type GitStep, type GitStepResult } from './git-script.js';
+import { applyPlan, checkoutPlan, resetSteps, updateSteps, type CloneState } from './git-steps.js';
 import { BWRAP, STATUS_FD, commandRan, wrapCommand, type JobSandbox } from '../sandbox/index.js';
 
 export type GitTreeErrorCode = 'TREE_UNUSABLE' | 'BASE_MISSING' | 'GIT_FAILED' | 'SANDBOX_FAILED';
@@ -13,33 +16,11 @@ export class GitTreeError extends DarkroomError<GitTreeErrorCode> {}
 const IDENTITY = ['-c', 'user.name=Darkroom Agent', '-c', 'user.email=agent@darkroom.invalid', '-c', 'commit.gpgsign=false', '-c', 'core.hooksPath=/dev/null'];
 
 const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
+/** How much of git's or bwrap's output an error message quotes. */
+const QUOTED_CHARS = 800;
 
 /** The sandbox of a job's git steps; `inputs` are the job's files a step reads (the patches). */
 export type GitSandbox = Pick<JobSandbox, 'git'>;
-
-interface GitOptions {
-  reject?: boolean;
-  sandbox?: GitSandbox | undefined;
-  inputs?: readonly string[];
-}
-
-/**
- * Runs git in `cwd`, inside the job's sandbox when there is one: git reads the series (am) and
- * what the series changed (checkout, clean, gc), so it is held to the same walls as a build.
- */
-async function git(cwd: string, args: string[], options: GitOptions = {}) {
-  const policy = options.sandbox?.git(options.inputs);
-  const { file, args: argv } = wrapCommand(policy, ['git', ...IDENTITY, ...args], { cwd, statusFd: STATUS_FD });
-  const env = policy ? { env: { ...policy.env, ...GIT_ENV }, extendEnv: false } : { env: GIT_ENV };
-  const result = await execa(file, argv, { cwd, reject: false, all: true, stdio: ['ignore', 'pipe', 'pipe', policy ? 'pipe' : 'ignore'], ...env });
-  if (policy && !commandRan(String(result.stdio[STATUS_FD] ?? ''))) {
-    throw new GitTreeError('SANDBOX_FAILED', `The sandbox of git ${args[0]} could not be set up in ${cwd} (${BWRAP} exit ${result.exitCode}): ${String(result.all ?? '').trim().slice(-400)}: run darkroom agent check`);
-  }
-  if (result.exitCode !== 0 && options.reject !== false) {
-    throw new GitTreeError('GIT_FAILED', `git ${args.join(' ')} failed in ${cwd} (exit ${result.exitCode}): ${String(result.all ?? '').trim().slice(-800)}`);
-  }
-  return result;
-}
 
 /** Checks that `path` is a git repository with at least one commit; the message says what to fix. */
 export async function checkTree(path: string): Promise<{ ok: true; head: string } | { ok: false; problem: string }> {
@@ -59,6 +40,9 @@ export interface ApplyOutcome {
   log: string;
 }
 
+const tail = (text: string) => text.trim().slice(-QUOTED_CHARS);
+const fileName = (path: string) => path.split('/').pop() ?? path;
+
 export class GitTree {
   readonly source: string;
   readonly dir: string;
@@ -70,55 +54,90 @@ export class GitTree {
     this.#sandbox = sandbox;
   }
 
-  #git(args: string[], options: Omit<GitOptions, 'sandbox'> = {}) {
-    return git(this.dir, args, { ...options, sandbox: this.#sandbox });
+  /**
+   * Runs `steps` in the clone as one process (git-script.ts), inside the job's sandbox when there
+   * is one: git reads the series (am) and what the series changed (checkout, clean, gc), so it is
+   * held to the same walls as a build. `inputs` are the job's files the steps read (the patches).
+   */
+  async #run(steps: readonly GitStep[], inputs: readonly string[] = []): Promise<GitStepResult[]> {
+    const policy = this.#sandbox?.git(inputs);
+    const { file, args } = wrapCommand(policy, gitScriptCommand(steps, IDENTITY), { cwd: this.dir, statusFd: STATUS_FD });
+    const env = policy ? { env: { ...policy.env, ...GIT_ENV }, extendEnv: false } : { env: GIT_ENV };
+    const run = await execa(file, args, { cwd: this.dir, reject: false, encoding: 'buffer', stripFinalNewline: false, stdio: ['ignore', 'pipe', 'pipe', policy ? 'pipe' : 'ignore'], ...env });
+    const said = () => tail(Buffer.from(run.stderr).toString());
+    const what = steps.map((step) => step.args[0]).join(', ');
+    if (policy && !commandRan(Buffer.from(run.stdio[STATUS_FD] ?? []).toString())) {
+      throw new GitTreeError('SANDBOX_FAILED', `The sandbox of the git steps (${what}) could not be set up in ${this.dir} (${BWRAP} exit ${run.exitCode}): ${said()}: run darkroom agent check`);
+    }
+    try {
+      return parseGitReport(run.stdout, steps.length);
+    } catch (error) {
+      throw new GitTreeError('GIT_FAILED', `The git steps (${what}) did not run to their end in ${this.dir} (exit ${run.exitCode}, ${messageOf(error)}): ${said()}`, { cause: error });
+    }
   }
 
-  /** Makes the private clone on first use; later calls fetch what the tester's tree gained since. */
-  async ensure(): Promise<void> {
-    const present = await stat(`${this.dir}/.git`).then(() => true, () => false);
-    if (!present) {
+  /** What the clone holds now. */
+  async #look(): Promise<CloneState> {
+    const exists = (path: string) => stat(join(this.dir, path)).then(() => true, () => false);
+    const [present, amInProgress] = await Promise.all([exists('.git'), exists('.git/rebase-apply')]);
+    return { present, amInProgress };
+  }
+
+  /**
+   * What the clone holds now, ready for its steps: before the first clone, the tester's tree is
+   * checked and the clone's directory made, so a tree that is not a repository is named as such.
+   */
+  async #ready(): Promise<CloneState> {
+    const state = await this.#look();
+    if (!state.present) {
       const usable = await checkTree(this.source);
       if (!usable.ok) throw new GitTreeError('TREE_UNUSABLE', `Declared tree is unusable: ${usable.problem}`);
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
-      await this.#git(['clone', '--quiet', '--shared', '--no-checkout', this.source, '.']);
-      return;
     }
-    await this.#git(['fetch', '--quiet', 'origin', '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*']);
+    return state;
   }
 
-  /** The full commit id `base` names in the clone, or null when the clone lacks it. */
-  async resolve(base: string): Promise<string | null> {
-    await this.ensure();
-    const resolved = await this.#git(['rev-parse', '--verify', '--quiet', `${base}^{commit}`], { reject: false });
-    return resolved.exitCode === 0 ? resolved.stdout.trim() : null;
-  }
-
-  /** Detaches at `base`; a base the tester's tree lacks is an infrastructure error, not a failure. */
-  async checkout(base: string): Promise<string> {
-    await this.ensure();
-    const resolved = await this.#git(['rev-parse', '--verify', '--quiet', `${base}^{commit}`], { reject: false });
-    if (resolved.exitCode !== 0) {
+  /** Throws when a required step failed: a missing base (`revParse` failed) is named as such, not as a failure of git. */
+  #check(base: string, steps: readonly GitStep[], results: readonly GitStepResult[], revParse?: number): void {
+    const failed = results.find((result) => result.exitCode !== 0 && steps[result.index]!.kind === 'required');
+    if (!failed) return;
+    if (failed.index === revParse) {
       throw new GitTreeError('BASE_MISSING', `Base ${base} is not in the tree at ${this.source}: fetch it there (git fetch) and the job will be retried`);
     }
-    await this.#git(['am', '--abort'], { reject: false });
-    await this.#git(['checkout', '--quiet', '--force', '--detach', resolved.stdout.trim()]);
-    await this.#git(['clean', '-fdxq']);
-    return resolved.stdout.trim();
+    throw new GitTreeError('GIT_FAILED', `git ${steps[failed.index]!.args.join(' ')} failed in ${this.dir} (exit ${failed.exitCode}): ${tail(failed.output)}`);
   }
 
-  /** Applies the patch files in order with `git am`, stopping at the first that does not apply. */
-  async apply(patches: string[]): Promise<ApplyOutcome> {
-    let log = '';
-    for (const [index, patch] of patches.entries()) {
-      const result = await this.#git(['am', '--quiet', '--3way', '--keep-cr', patch], { reject: false, inputs: [patch] });
-      log += `$ git am ${patch.split('/').pop()}\n${String(result.all ?? '')}\n`;
-      if (result.exitCode !== 0) {
-        await this.#git(['am', '--abort'], { reject: false });
-        return { applied: index, failedPatch: index + 1, failedName: patch.split('/').pop() ?? patch, log };
-      }
-    }
-    return { applied: patches.length, log };
+  /** The full commit id `base` names in the clone (updated first), or null when the clone lacks it. */
+  async resolve(base: string): Promise<string | null> {
+    const update = updateSteps(this.source, await this.#ready(), base);
+    const steps: GitStep[] = [...update, { args: ['rev-parse', '--verify', '--quiet', `${base}^{commit}`], kind: 'optional' }];
+    const results = await this.#run(steps);
+    this.#check(base, steps, results);
+    const resolved = results.at(-1)!;
+    return resolved.exitCode === 0 ? resolved.output.trim() : null;
+  }
+
+  /** Detaches at `base` (the clone updated first); returns its full commit id. */
+  async checkout(base: string): Promise<string> {
+    const plan = checkoutPlan(this.source, await this.#ready(), base);
+    const results = await this.#run(plan.steps);
+    this.#check(base, plan.steps, results, plan.revParse);
+    return results[plan.revParse]!.output.trim();
+  }
+
+  /**
+   * Detaches at `base` as checkout does, then applies the patch files in order with `git am`,
+   * stopping at the first that does not apply: one process for the whole stage.
+   */
+  async apply(base: string, patches: readonly string[]): Promise<ApplyOutcome> {
+    const plan = applyPlan(this.source, await this.#ready(), base, patches);
+    const results = await this.#run(plan.steps, patches);
+    const ams = results.filter((result) => result.index >= plan.checkoutSteps && result.index < plan.checkoutSteps + patches.length);
+    this.#check(base, plan.steps.slice(0, plan.checkoutSteps), results.filter((result) => result.index < plan.checkoutSteps), plan.revParse);
+    const log = ams.map((result) => `$ git am ${fileName(patches[result.index - plan.checkoutSteps]!)}\n${result.output}\n`).join('');
+    const failed = ams.findIndex((result) => result.exitCode !== 0);
+    if (failed < 0) return { applied: patches.length, log };
+    return { applied: failed, failedPatch: failed + 1, failedName: fileName(patches[failed]!), log };
   }
 
   /**
@@ -126,10 +145,7 @@ export class GitTree {
    * content survives in the clone between jobs.
    */
   async reset(base: string): Promise<void> {
-    await this.#git(['am', '--abort'], { reject: false });
-    await this.#git(['checkout', '--quiet', '--force', '--detach', base], { reject: false });
-    await this.#git(['clean', '-fdxq'], { reject: false });
-    await this.#git(['reflog', 'expire', '--expire=now', '--all'], { reject: false });
-    await this.#git(['gc', '--quiet', '--prune=now'], { reject: false });
+    const state = await this.#look();
+    if (state.present) await this.#run(resetSteps(state, base));
   }
 }

@@ -7,8 +7,7 @@ import { APPLY, BUILD, commandVerdict, stage, type StageInit } from './stages.js
 
 /** A patch that does not apply is the series' FAIL; the log names it and says why. */
 export async function applyStage(base: string, patches: readonly string[], ctx: PipelineContext): Promise<StageInit> {
-  await ctx.gitTree.checkout(base);
-  const outcome = await ctx.gitTree.apply([...patches]);
+  const outcome = await ctx.gitTree.apply(base, patches);
   await writeFile(logPath(ctx, APPLY), outcome.log, { mode: 0o600 });
   if (outcome.failedPatch) {
     return stage(APPLY, 'FAIL', 0, `patch ${outcome.failedPatch} of ${patches.length} (${outcome.failedName}) did not apply; see the apply log`);

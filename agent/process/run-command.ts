@@ -149,7 +149,7 @@ export async function runCommand(command: string, options: RunOptions): Promise<
     await terminateTree(tree, { graceMs });
   }
   const ending = (await exited) as Extract<Ending, { kind: 'exit' }>;
-  const sweep = await terminateTree(tree, { graceMs });
+  const sweep = first.kind === 'exit' && endedWithNamespace(tree, ending) ? { signalled: 0, killed: 0 } : await terminateTree(tree, { graceMs });
   if (sweep.signalled > 0) logger.info({ pid, ...sweep }, 'Command left processes running: ended them');
   await track('ended', () => tracker?.ended(recorded));
   await drain(subprocess, capture);
@@ -162,6 +162,16 @@ export async function runCommand(command: string, options: RunOptions): Promise<
   }
   const commandNotFound = !timedOut && !cancelled && (exitCode === SHELL_NOT_FOUND || exitCode === SHELL_NOT_EXECUTABLE);
   return result({ exitCode, signal: ending.signal, timedOut, cancelled, cancelReason, commandNotFound, pid });
+}
+
+/**
+ * Whether nothing of the command can be left running, so the sweep of the process table after it
+ * exited has nothing to find: bwrap exits with a status only once the init of the sandbox's PID
+ * namespace has exited, and the kernel ends every other process of a namespace before its init's
+ * exit is reported. A bwrap killed by a signal gives no such promise: it is swept as without one.
+ */
+function endedWithNamespace(tree: { wrapped: boolean }, ending: Extract<Ending, { kind: 'exit' }>): boolean {
+  return tree.wrapped && ending.code !== null;
 }
 
 type Subprocess = ReturnType<typeof spawnCommand>;

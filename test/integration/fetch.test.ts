@@ -47,7 +47,7 @@ async function agentTested(agent: ScriptedAgent, dir: string, base: string): Pro
   assert.equal(repository.base, base);
   const agentTree = new GitTree(repository.dir, join(dir, 'agent-clone'));
   await agentTree.checkout(base);
-  assert.equal((await agentTree.apply(opened.targets[0]!.patches)).failedPatch, undefined);
+  assert.equal((await agentTree.apply(base, opened.targets[0]!.patches)).failedPatch, undefined);
   return { repositoryDir: repository.dir, tree: await treeOf(agentTree.dir), patches: opened.targets[0]!.patches.map((patch) => patch.slice(patch.lastIndexOf('/') + 1)).sort() };
 }
 

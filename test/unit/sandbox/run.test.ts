@@ -119,6 +119,22 @@ test('a time-out gives the sandboxed command its SIGTERM grace, then kills the w
   assert.equal(existsSync(`/proc/${result.pid}`), false, 'bwrap itself is gone');
 });
 
+test('a sandboxed command that exits leaves nothing running: a child, a setsid grandchild and a double-forked orphan end with its PID namespace', async (t) => {
+  const b = await box(t);
+  const marker = String(800_000 + Math.floor(Math.random() * 99_999));
+  const script = [
+    `sleep ${marker} &`,
+    `setsid bash -c 'trap "" TERM; exec sleep ${marker}' > /dev/null 2>&1 &`,
+    `( setsid sleep ${marker} > /dev/null 2>&1 & )`,
+    'echo done',
+  ].join('\n');
+  const result = await runCommand(script, { cwd: b.work, logPath: join(b.dir, 'log'), sandbox: b.policy, graceMs: 300 });
+  assert.equal(result.exitCode, 0);
+  assert.equal(result.outputTail, 'done\n');
+  assert.deepEqual(await processesWith(marker), [], 'nothing the command started is left');
+  assert.equal(existsSync(`/proc/${result.pid}`), false, 'bwrap itself is gone');
+});
+
 test('a sandbox that cannot be set up is a spawn error (the agent\'s fault), not the command\'s exit status', async (t) => {
   const b = await box(t);
   const hiddenCwd = join(b.secret, 'sub');
