@@ -13,7 +13,7 @@ import type { Identity } from '../shared/identity.js';
 import type { Logger } from '../shared/log.js';
 import { statusToProto } from '../shared/status.js';
 import { BaseCache } from './base-run/cache.js';
-import { withBaseStatuses } from './base-run/run.js';
+import { baseRunOnWarmUp, withBaseStatuses, type BaseOutcomes, type BaseRunInput } from './base-run/run.js';
 import type { ChannelLink } from './channel-link.js';
 import type { AgentConfig, TreeSettings } from './config/index.js';
 import { treeSettings } from './config/trees.js';
@@ -22,7 +22,7 @@ import type { JobProcesses } from './job-processes.js';
 import type { JobStates, PersistedJob } from './job-state.js';
 import type { Outbox } from './outbox.js';
 import { fetchPayload } from '../transport/payload-fetch.js';
-import { cleanBuildDir } from './pipeline/build-cache.js';
+import { cleanBuildDir, type WarmOutcome } from './pipeline/build-cache.js';
 import { logPath, stageEnv } from './pipeline/context.js';
 import { GitTree } from './pipeline/git-tree.js';
 import { restartsMachine, type RestartSettings } from './pipeline/reboot.js';
@@ -133,19 +133,23 @@ export class Job {
     }
     if (this.cancelled) return this.#endCancelled(admitted.plan.base);
     const ctx = this.#context(workspace, this.tree);
-    const outcome = await runPipeline(admitted.plan, { ...ctx, beforeReboot: (completed) => this.#persist(admitted.plan, completed, ctx) });
+    let early: BaseOutcomes = new Map();
+    const afterWarmUp = this.offer.runBase ? async (warm: WarmOutcome) => {
+      early = await baseRunOnWarmUp(await this.#baseInput(admitted.plan, workspace), warm);
+    } : undefined;
+    const outcome = await runPipeline(admitted.plan, { ...ctx, beforeReboot: (completed) => this.#persist(admitted.plan, completed, ctx), afterWarmUp });
     if (this.cancelled) return this.#endCancelled(admitted.plan.base);
-    const stages = this.offer.runBase ? await this.#withBase(admitted.plan, outcome.stages, workspace) : outcome.stages;
+    const stages = this.offer.runBase ? await withBaseStatuses({ ...(await this.#baseInput(admitted.plan, workspace)), stages: outcome.stages }, early) : outcome.stages;
     if (this.cancelled) return this.#endCancelled(admitted.plan.base);
     return this.#finish(stages, admitted, workspace);
   }
 
-  /** The base run the bar asked for, its logs kept apart. */
-  async #withBase(plan: JobPlan, stages: StageInit[], workspace: JobWorkspace): Promise<StageInit[]> {
+  /** What the base run the bar asked for is given: its logs kept apart, no progress reports. */
+  async #baseInput(plan: JobPlan, workspace: JobWorkspace): Promise<Omit<BaseRunInput, 'stages'>> {
     const logsDir = join(workspace.dir, BASE_LOGS_DIR);
     await mkdir(logsDir, { recursive: true, mode: 0o700 });
     const ctx = { ...this.#context({ ...workspace, logsDir }, this.tree), progress: () => undefined };
-    return withBaseStatuses({ plan, stages, ctx, cache: new BaseCache(this.#env.config.stateDir), agentName: this.#env.agentName });
+    return { plan, ctx, cache: new BaseCache(this.#env.config.stateDir), agentName: this.#env.agentName };
   }
 
   /** Continues a job the agent handed over to a reboot or kexec, on the agent's next start. */

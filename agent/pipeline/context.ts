@@ -5,6 +5,7 @@ import type { Status } from '../../shared/status.js';
 import type { RunTracker } from '../process/index.js';
 import type { JobSandbox } from '../sandbox/index.js';
 import type { JobWorkspace } from '../workspace.js';
+import type { WarmOutcome } from './build-cache.js';
 import type { GitTree } from './git-tree.js';
 import type { TreeSettings } from './settings.js';
 import type { StageInit } from './stages.js';
@@ -26,6 +27,11 @@ export interface PipelineContext {
    * far, to be given back to resumePipeline on the agent's next start. Absent: those methods ERROR.
    */
   beforeReboot?: (completed: StageInit[]) => Promise<void>;
+  /**
+   * Runs once the reused build directory holds a build of the base, before the series is
+   * applied: a job whose warm-up has just built the base runs its base run here (base-run/run.ts).
+   */
+  afterWarmUp?: (warm: WarmOutcome) => Promise<void>;
 }
 
 /** Where a stage's log is kept in the workspace (sealed into the result later). */

@@ -22,6 +22,12 @@ export interface JobPlan {
   patches: string[];
   /** Workloads the bundle asks for; empty: every declared one. */
   workloads: string[];
+  /**
+   * The reused build directory holds a build of exactly this base, just made by the warm-up, and
+   * no patch is applied: the build stage is that build, not run again (the base run that goes
+   * first, base-run/run.ts).
+   */
+  builtAtBase?: boolean;
 }
 
 export interface PipelineOutcome {
@@ -89,9 +95,12 @@ function infrastructureReason(error: unknown): string {
 
 export async function runPipeline(plan: JobPlan, ctx: PipelineContext): Promise<PipelineOutcome> {
   const run = new Run(plan, ctx);
-  if (ctx.tree.reuseBuildDir) await prepareBuildDir(plan.base, ctx);
+  const warm = ctx.tree.reuseBuildDir ? await prepareBuildDir(plan.base, ctx) : undefined;
+  if (warm) await ctx.afterWarmUp?.(warm);
   if (!passed(await run.step(APPLY, () => applyStage(plan.base, plan.patches, ctx)))) return (run.skipAfter(APPLY), run.outcome());
-  if (!passed(await run.step(BUILD, () => buildStage(ctx)))) return (run.skipAfter(BUILD), run.outcome());
+  const reused = plan.builtAtBase === true && plan.patches.length === 0 && warm?.state === 'warm';
+  const build = () => (reused ? Promise.resolve(stage(BUILD, 'PASS', 0, 'the build of the base the warm-up has just made, used as it is')) : buildStage(ctx));
+  if (!passed(await run.step(BUILD, build))) return (run.skipAfter(BUILD), run.outcome());
   const boot = ctx.tree.boot;
   if (restartsMachine(boot)) {
     // On a restart this process ends inside handOver; it returns only when the restart failed.

@@ -1,14 +1,15 @@
-// The base run after a series: with reuse_build_dir it keeps the base build the series was built
-// on and rebuilds only what the series touched (one full build of the base per job, not two);
-// without it, the base builds from scratch. Either way it runs the base's own code.
+// The base run: on a base the job's warm-up has just built it goes first and uses that build as it
+// is; after a series, with reuse_build_dir it keeps the base build the series was built on and
+// rebuilds only what the series touched (one full build of the base per job, not two); without
+// it, the base builds from scratch. Either way it runs the base's own code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withBaseStatuses } from '../../../agent/base-run/run.js';
+import { baseRunOnWarmUp, withBaseStatuses, type BaseOutcomes } from '../../../agent/base-run/run.js';
 import { BaseCache } from '../../../agent/base-run/cache.js';
-import { BASE_MARKER } from '../../../agent/pipeline/build-cache.js';
+import { BASE_MARKER, type WarmOutcome } from '../../../agent/pipeline/build-cache.js';
 import { runPipeline } from '../../../agent/pipeline/run-job.js';
 import type { WorkloadSettings } from '../../../agent/pipeline/settings.js';
 import { lab, verdicts, type Lab } from '../../support/pipeline-lab.js';
@@ -62,4 +63,30 @@ test('without reuse the base run builds the base from scratch', async (t) => {
   const { stages, compiles } = await seriesThenBase(l, false);
   assert.deepEqual(compiles, ['tool', 'hello', 'tool', 'hello'], 'the series from scratch, then the base from scratch');
   assert.equal(stages.find((s) => s.name === 'workload:greets')!.baseStatus, 'PASS');
+});
+
+test('on a base the warm-up has just built, the base run goes first and builds nothing of its own', async (t) => {
+  const l = await lab(t);
+  const build = await outOfTreeBuild(l);
+  const tree = { build, reuseBuildDir: true, workloads: [GREETS] };
+  const plan = { jobId: 'j1', base: l.base, patches: await l.series(SERIES), workloads: [] };
+  const base = { plan, ctx: await l.context(tree), cache: new BaseCache(join(l.dir, 'state')), agentName: 'lab-a' };
+  const warmUps: string[] = [];
+  let early: BaseOutcomes = new Map();
+  const ctx = {
+    ...(await l.context(tree)),
+    afterWarmUp: async (warm: WarmOutcome) => {
+      warmUps.push(warm.state);
+      early = await baseRunOnWarmUp(base, warm);
+    },
+  };
+  const series = await runPipeline(plan, ctx);
+  assert.deepEqual(verdicts(series.stages), { apply: 'PASS', build: 'PASS', boot: 'SKIP', 'workload:greets': 'FAIL' });
+  const stages = await withBaseStatuses({ ...base, stages: series.stages }, early);
+  assert.deepEqual(warmUps, ['built'], 'the series pipeline warmed the build directory once, building the base');
+  assert.deepEqual(await build.compiles(), ['tool', 'hello', 'hello'], 'the base once, then the series on top: nothing built for the base run');
+  const greets = stages.find((s) => s.name === 'workload:greets')!;
+  assert.equal(greets.baseStatus, 'PASS', 'the base run ran the base\'s program, before the series touched it');
+  assert.equal(greets.baseCached, false, 'the outcome is this job\'s own run, not the cache\'s');
+  assert.equal(existsSync(join(ctx.buildDir, 'series-only')), true, 'the series was built after the base run');
 });
