@@ -66,7 +66,7 @@ export async function runDaemon(config: AgentConfig, options: DaemonOptions): Pr
   const outbox = await Outbox.open(join(config.stateDir, OUTBOX_DIR_NAME));
   const runner = new JobRunner({
     config, identity, agentName: enrolment.name, testerContact: enrolment.contact, profile: profileToProto(profile), hardwareClass: resolveHardwareClass(config.hardwareClass, profile),
-    workspaces: new Workspaces(config.workspace.root), outbox,
+    workspaces: await Workspaces.open(config.workspace.root), outbox,
     states: new JobStates(config.stateDir), processes: new JobProcesses(config.stateDir), link, logger, concurrency: config.concurrency,
   });
   await runner.recover();

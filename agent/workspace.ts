@@ -1,6 +1,6 @@
 // Where a job's plaintext lives: private (0700) directories under one root, which can sit on a
 // memory-backed file system, and which are wiped when a job ends and again on start after a crash.
-import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jobIdProblem } from '../shared/peer-names.js';
 
@@ -21,6 +21,17 @@ export class Workspaces {
 
   constructor(root: string) {
     this.root = root;
+  }
+
+  /**
+   * The workspaces below `root` (created if missing) by its real path, so the paths a build
+   * records (kbuild writes absolute source and output paths into every .cmd file) stay the same
+   * when the state directory is reached through another symlink or bind mount: a different path
+   * would rebuild the whole reused build directory.
+   */
+  static async open(root: string): Promise<Workspaces> {
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    return new Workspaces(await realpath(root));
   }
 
   get jobsDir(): string {
