@@ -9,17 +9,13 @@ import { startCrowd } from '../test/support/maintainer-crowd.js';
 import { startSmtpSink } from '../test/support/smtp-sink.js';
 import { timedConnection } from '../test/support/timed-connection.js';
 import { subscribeMail } from '../maintainer/subscribe.js';
-import { round } from './measure.js';
+import { percentile, round } from './measure.js';
 
 const CROWD_SIZE = 100;
 const WARMUP_SUBMITS = 1;
 const SUBMITS = 10;
 const ROUND_TRIPS = 300;
 const GOAL_P99_MS = 1_000;
-
-function percentile(sorted: readonly number[], fraction: number): number {
-  return sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)]!;
-}
 
 export async function benchMail(): Promise<Record<string, unknown>> {
   const dir = await mkdtemp(join(tmpdir(), 'dr-bench-mail-'));

@@ -24,3 +24,8 @@ export async function peakRssRiseMiB(fn: () => Promise<unknown>): Promise<number
 }
 
 export const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+
+/** The value below which `fraction` of the sorted samples lie (nearest rank). */
+export function percentile(sorted: readonly number[], fraction: number): number {
+  return sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)]!;
+}

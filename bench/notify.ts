@@ -10,18 +10,13 @@ import type { Channel } from '../transport/channel.js';
 import { smallPatch } from '../test/support/bundle-fixture.js';
 import { startCrowd } from '../test/support/maintainer-crowd.js';
 import { timedConnection } from '../test/support/timed-connection.js';
-import { round } from './measure.js';
+import { percentile, round } from './measure.js';
 
 const CROWD_SIZE = 100;
 const WARMUP_SUBMITS = 2;
 const SUBMITS = 20;
 const ROUND_TRIPS = 500;
 const GOAL_P99_MS = 100;
-
-/** The value below which `fraction` of the sorted samples lie (nearest rank). */
-function percentile(sorted: readonly number[], fraction: number): number {
-  return sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)]!;
-}
 
 function summary(samples: number[]): { p50: number; p99: number } {
   const sorted = [...samples].sort((a, b) => a - b);
