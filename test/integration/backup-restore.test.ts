@@ -5,15 +5,14 @@
 // the agents. Every result stored before the backup began is in the restored store, counted once,
 // and the audit chain is intact.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { assertAuditIntact } from '../../coordinator/admin/audit.js';
 import { Store } from '../../coordinator/store/store.js';
 import { runCli } from '../support/agent-process.js';
 import { startCoordinatorChild } from '../support/coordinator-child.js';
-import { startLoadRun } from '../support/load-run.js';
+import { submittedLoadRun } from '../support/load-run.js';
 
 const AGENTS = 60;
 const TREE = 'linux-6.1.y';
@@ -30,15 +29,8 @@ function storedResults(dataDir: string, bundleId: string): Map<string, string> {
 }
 
 test('a backup taken under load restores into a new data directory with every earlier result and an intact audit chain', { timeout: 240_000 }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'dr-backup-'));
-  const run = await startLoadRun(dir, { agents: AGENTS, hosts: 2, trees: [TREE], concurrency: 1 });
-  t.after(async () => {
-    await run.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  await run.fleet.connect();
-  await run.fleet.configure({ workMs: WORK_MS });
-  const submitted = await run.submit([TREE]);
+  const { run, submitted } = await submittedLoadRun(t, { prefix: 'dr-backup-', agents: AGENTS, tree: TREE, workMs: WORK_MS });
+  const { dir } = run;
   await run.fleet.waitFor('a quarter of the results acknowledged', (s) => s.acked >= AGENTS / 4);
 
   const beforeBackup = storedResults(run.dataDir, submitted.bundleId);

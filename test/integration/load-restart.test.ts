@@ -3,12 +3,9 @@
 // once while results come in; the store must hold every result exactly once (THREAT-MODEL 12,
 // promise 3). `npm run bench` runs the same at 1,000 agents.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { FleetStatus } from '../support/light-fleet.js';
-import { startLoadRun } from '../support/load-run.js';
+import { submittedLoadRun } from '../support/load-run.js';
 
 const AGENTS = 150;
 const TREE = 'linux-6.1.y';
@@ -16,15 +13,7 @@ const TREE = 'linux-6.1.y';
 const WORK_MS: [number, number] = [300, 4_000];
 
 async function killedMidRun(t: TestContext, killWhen: { what: string; done: (status: FleetStatus) => boolean }): Promise<FleetStatus> {
-  const dir = await mkdtemp(join(tmpdir(), 'dr-load-'));
-  const run = await startLoadRun(dir, { agents: AGENTS, hosts: 2, trees: [TREE], concurrency: 1 });
-  t.after(async () => {
-    await run.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  await run.fleet.connect();
-  await run.fleet.configure({ workMs: WORK_MS });
-  const submitted = await run.submit([TREE]);
+  const { run, submitted } = await submittedLoadRun(t, { prefix: 'dr-load-', agents: AGENTS, tree: TREE, workMs: WORK_MS });
   assert.equal(submitted.jobs, AGENTS, 'one job per agent');
 
   const atKill = await run.fleet.waitFor(killWhen.what, killWhen.done);

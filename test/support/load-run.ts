@@ -1,7 +1,8 @@
 // A load run: `darkroom coordinator serve` as a child process, light agents in a few more, all
 // enrolled with one-time tokens; a maintainer who seals and submits real bundles to every agent;
 // and the count, from the coordinator's own store, of results lost or counted twice.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initCoordinator } from '../../coordinator/admin/init.js';
 import { Store } from '../../coordinator/store/store.js';
@@ -120,6 +121,23 @@ function countResults(dataDir: string, bundleId: string): ExactlyOnce {
   } finally {
     store.close();
   }
+}
+
+/**
+ * A test's load run in a temporary directory removed after it: `agents` light agents on two hosts,
+ * one tree, one job at a time each, every job working for a time drawn from `workMs`, and one
+ * bundle submitted to them all.
+ */
+export async function submittedLoadRun(t: { after: (fn: () => Promise<void>) => void }, options: { prefix: string; agents: number; tree: string; workMs: [number, number] }): Promise<{ run: LoadRun; submitted: Submission }> {
+  const dir = await mkdtemp(join(tmpdir(), options.prefix));
+  const run = await startLoadRun(dir, { agents: options.agents, hosts: 2, trees: [options.tree], concurrency: 1 });
+  t.after(async () => {
+    await run.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  await run.fleet.connect();
+  await run.fleet.configure({ workMs: options.workMs });
+  return { run, submitted: await run.submit([options.tree]) };
 }
 
 /** Everything up: coordinator, `agents` light agents enrolled and connected, the maintainer enrolled. */
