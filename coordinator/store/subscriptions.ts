@@ -61,8 +61,6 @@ export class Subscriptions {
   readonly #setWebhook;
   readonly #remove;
   readonly #ofParty;
-  readonly #forEmbargo;
-  readonly #forTree;
   readonly #forEither;
 
   constructor(db: Db, audit: AuditLog, embargoes: Embargoes) {
@@ -74,8 +72,6 @@ export class Subscriptions {
     this.#setWebhook = db.prepare('UPDATE subscriptions SET webhook = ? WHERE id = ?');
     this.#remove = db.prepare('DELETE FROM subscriptions WHERE id = ? AND party_id = ?');
     this.#ofParty = db.prepare<[number], RawSubscription>(`${SELECT} WHERE s.party_id = ? ORDER BY s.id`);
-    this.#forEmbargo = db.prepare<[string], RawSubscription>(`${SELECT} WHERE e.name = ? AND p.revoked_at IS NULL`);
-    this.#forTree = db.prepare<[string], RawSubscription>(`${SELECT} WHERE s.tree = ? AND p.revoked_at IS NULL`);
     this.#forEither = db.prepare<[string, string | null], RawSubscription>(`${SELECT} WHERE (e.name = ? OR s.tree = ?) AND p.revoked_at IS NULL`);
   }
 
@@ -112,16 +108,10 @@ export class Subscriptions {
     return this.#ofParty.all(party.id).map(fromRaw);
   }
 
-  /** Non-revoked subscribers to an embargo; the server still checks they maintain it now. */
-  forEmbargo(embargo: string): Subscription[] {
-    return this.#forEmbargo.all(embargo).map(fromRaw);
-  }
-
-  forTree(tree: string): Subscription[] {
-    return this.#forTree.all(tree).map(fromRaw);
-  }
-
-  /** `forEmbargo` and `forTree` (when a tree is given) by one query: what a notification reads. */
+  /**
+   * Non-revoked subscribers to an embargo or (when given) a tree, by one query: what a notification
+   * reads; the server still checks that embargo subscribers maintain it now.
+   */
   forEmbargoOrTree(embargo: string, tree: string | null): Subscription[] {
     return this.#forEither.all(embargo, tree).map(fromRaw);
   }

@@ -46,8 +46,9 @@ test('subscriptions: maintainers of the embargo only, one row per target, webhoo
   store.subscriptions.add(m, { embargo: 'CVE-1' }, { now: T0 });
   const again = store.subscriptions.add(m, { embargo: 'CVE-1' }, { webhook: 'https://hooks.example.org/dr', now: T0 });
   store.subscriptions.add(m, { tree: 'linux-6.1.y' }, { now: T0 });
-  assert.deepEqual(store.subscriptions.forEmbargo('CVE-1').map((s) => [s.partyName, s.webhook]), [['m', 'https://hooks.example.org/dr']]);
-  assert.deepEqual(store.subscriptions.forTree('linux-6.1.y').map((s) => s.partyName), ['m']);
+  assert.deepEqual(store.subscriptions.forEmbargoOrTree('CVE-1', null).map((s) => [s.partyName, s.webhook]), [['m', 'https://hooks.example.org/dr']]);
+  assert.deepEqual(store.subscriptions.forEmbargoOrTree('CVE-2', 'linux-6.1.y').map((s) => [s.partyName, s.tree]), [['m', 'linux-6.1.y']]);
+  assert.deepEqual(store.subscriptions.forEmbargoOrTree('CVE-1', 'linux-6.1.y').map((s) => s.embargo ?? s.tree).sort(), ['CVE-1', 'linux-6.1.y']);
   assert.throws(() => store.subscriptions.add(outsider, { embargo: 'CVE-1' }, { now: T0 }), { code: 'SUBSCRIPTION_INVALID' });
   assert.throws(() => store.subscriptions.add(m, { tree: 'linux-6.1.y' }, { webhook: 'file:///etc/passwd', now: T0 }), { code: 'SUBSCRIPTION_INVALID', message: /file:/ });
   assert.ok(store.subscriptions.remove(m, { subscriptionId: again.id, now: T0 }));
