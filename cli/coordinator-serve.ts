@@ -87,8 +87,10 @@ export function registerServeCommand(coordinator: Command): void {
       const tls = options.tlsCert && options.tlsKey ? { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) } : undefined;
       const mail = await mailOptions(options);
       const metrics = options.metrics ? parseListen(options.metrics, { flag: '--metrics', examplePort: DEFAULT_METRICS_PORT }) : undefined;
+      // A line per message at load: written in the background, not one synchronous write each.
+      const logger = createLogger('coordinator', { sync: false });
       const running = await startCoordinator(resolve(options.data), {
-        ...parseListen(options.listen), tls, metrics, logger: createLogger('coordinator'), allowPrivateWebhooks: options.allowPrivateWebhooks === true, ...(mail ? { mail } : {}),
+        ...parseListen(options.listen), tls, metrics, logger, allowPrivateWebhooks: options.allowPrivateWebhooks === true, ...(mail ? { mail } : {}),
       });
       if (options.allowPrivateWebhooks) hint('--allow-private-webhooks: maintainers may make this coordinator POST to plain http and to its own machine and network');
       say(`Coordinator listening on ${running.url}`);

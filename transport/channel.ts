@@ -1,5 +1,6 @@
 // An authenticated, sealed conversation over one WebSocket, after the handshake: requests with
 // replies, pushes, bounded waiting, and one way to fail (an Error to the peer, then close).
+import type { Writable } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../shared/log.js';
 import { messageOf } from '../shared/errors.js';
@@ -21,6 +22,14 @@ export interface ChannelClose {
   error?: WireError;
 }
 
+export interface ChannelOptions {
+  /**
+   * The socket under the WebSocket: the frames sent in one turn of the event loop (say, the
+   * acknowledgements of a group commit's results) are corked into one write to it.
+   */
+  stream?: Pick<Writable, 'cork' | 'uncork'>;
+}
+
 interface Pending {
   resolve: (envelope: Envelope) => void;
   reject: (error: Error) => void;
@@ -31,16 +40,19 @@ export class Channel {
   readonly #socket: WebSocket;
   readonly #cipher: SessionCipher;
   readonly #logger: Logger;
+  readonly #stream: ChannelOptions['stream'];
   readonly #pending = new Map<number, Pending>();
   readonly #closeListeners: Array<(close: ChannelClose) => void> = [];
   #handler: EnvelopeHandler | null = null;
   #nextRequestId = 1;
   #closed: ChannelClose | null = null;
+  #corked = false;
 
-  constructor(socket: WebSocket, cipher: SessionCipher, logger: Logger) {
+  constructor(socket: WebSocket, cipher: SessionCipher, logger: Logger, options: ChannelOptions = {}) {
     this.#socket = socket;
     this.#cipher = cipher;
     this.#logger = logger;
+    this.#stream = options.stream;
     socket.on('message', (data, isBinary) => this.#receive(data as Buffer, isBinary));
     socket.on('close', (code, reason) => this.#onClosed({ code, reason: reason.toString() }));
     socket.on('error', (error) => this.#logger.warn({ err: messageOf(error) }, 'socket error'));
@@ -73,8 +85,21 @@ export class Channel {
   /** Sends envelope bytes encoded by the caller (a fan-out's JobOffers share most of theirs); false when closed. */
   sendEncoded(envelope: Uint8Array): boolean {
     if (this.#closed || this.#socket.readyState !== this.#socket.OPEN) return false;
+    this.#corkForTurn();
     this.#socket.send(encodeFrame({ sealed: this.#cipher.seal(envelope) }));
     return true;
+  }
+
+  /** Holds this turn's frames in the socket until the microtasks run so far are done, then writes them at once. */
+  #corkForTurn(): void {
+    const stream = this.#stream;
+    if (!stream || this.#corked) return;
+    this.#corked = true;
+    stream.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      stream.uncork();
+    });
   }
 
   /** Resolves once the socket's queue is below the high-water mark (backpressure for bulk sends). */

@@ -57,12 +57,13 @@ interface Request {
 }
 
 /**
- * The agent as stored now: a revocation since connect is seen at once (one indexed read per
- * message); the full record is read again only after the agent declares itself anew.
+ * The agent as stored now: a revocation since connect is seen from the next turn of the event
+ * loop (one indexed read per agent per turn, however many messages it sent in it); the full
+ * record is read again only after the agent declares itself anew.
  */
 function current(hub: Hub, session: Session): Party {
   const { party } = session;
-  if (!hub.store.parties.isActive(party.id)) throw new WireError('REVOKED', `Agent '${party.name}' was revoked: its connection is closed`);
+  if (!hub.isActive(party.id)) throw new WireError('REVOKED', `Agent '${party.name}' was revoked: its connection is closed`);
   return party;
 }
 

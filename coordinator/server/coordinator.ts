@@ -26,6 +26,7 @@ import type { Hub, SessionTimings } from './hub.js';
 import { DEFAULT_LISTENER_LIMITS, listen, type ListenerLimits } from './listener.js';
 import { runMaintainerSession } from './maintainer-session.js';
 import { Notifier } from './notifier.js';
+import { TurnMemo } from './turn-memo.js';
 import { CoordinatorMetrics } from '../metrics/metrics.js';
 import { serveMetrics } from '../metrics/http.js';
 import { OfferScheduler } from './offers.js';
@@ -91,8 +92,10 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
     complete: (_bundleId, jobId) => notifyJob(hub, jobId, { kind: darkroom.v1.NotificationKind.BUNDLE_COMPLETE, jobId: '', agent: '', status: 0 }),
     onError: (error) => logger.error({ err: messageOf(error) }, 'checking whether a bundle is complete failed'),
   });
+  const active = new TurnMemo<number, boolean>();
   const hub: Hub = {
     store, registry, identity, logger, timings, commits, verifier, metrics,
+    isActive: (partyId) => active.get(partyId, () => store.parties.isActive(partyId)),
     offerTo: (name) => offers.offerTo([name]),
     offerToAll: () => offers.offerTo(connectedAgents(registry)),
     offerToAllAfter: (work) => offers.afterWrite(work, connectedAgents(registry)),

@@ -30,6 +30,8 @@ export interface Hub {
   /** Checks result signatures on worker threads, off the event loop. */
   readonly verifier: VerifyPool;
   readonly metrics: CoordinatorMetrics;
+  /** Whether the party is still enrolled, read once per party per turn of the event loop. */
+  isActive(partyId: number): boolean;
   /** Offers every job waiting for this agent (and resends unanswered offers) on its open connections. */
   offerTo(agentName: string): void;
   /** Offers to every connected agent that has waiting jobs (after a bundle is accepted or rewrapped). */

@@ -96,7 +96,7 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
         clearTimeout(timer);
         socket.off('message', onMessage);
         settle();
-        const channel = new Channel(socket, cipher, logger.child({ peer: peer.fingerprint, remote }));
+        const channel = new Channel(socket, cipher, logger.child({ peer: peer.fingerprint, remote }), { stream: request.socket });
         try {
           options.onAuthenticated(peer, channel);
         } catch (error) {

@@ -9,6 +9,8 @@ import type { Embargo } from '../store/embargoes.js';
 import type { Notice } from '../store/mail-queue.js';
 import type { Store } from '../store/store.js';
 import type { LiveSubscription, NotificationInit } from './hub.js';
+import type { Subscription } from '../store/subscriptions.js';
+import { TurnMemo } from './turn-memo.js';
 import { postWebhook, type WebhookPolicy } from './webhook-target.js';
 
 export const WEBHOOK_TIMEOUT_MS = 5_000;
@@ -37,6 +39,8 @@ export class Notifier {
   readonly #live = new Set<LiveSubscription>();
   readonly #webhooks: WebhookPolicy;
   readonly #mailQueued: () => void;
+  /** Webhook subscriptions by embargo and tree: a turn's notifications (a burst of results) share one read. */
+  readonly #hooks = new TurnMemo<string, Subscription[]>();
 
   /** `mailQueued` is called after mail was queued (the sender then looks at the queue). */
   constructor(store: Store, options: { logger: Logger; metrics: CoordinatorMetrics; mailQueued: () => void; webhooks?: WebhookPolicy }) {
@@ -71,7 +75,8 @@ export class Notifier {
     }
     if (notification.kind === darkroom.v1.NotificationKind.JOB_PROGRESS) return;
     if (MAILED_KINDS.has(notification.kind) && known()) this.#queueMail(notification);
-    const hooks = this.#store.subscriptions.forEmbargoOrTree(notification.embargo, notification.tree || null);
+    const tree = notification.tree || null;
+    const hooks = this.#hooks.get(`${notification.embargo}\0${tree ?? ''}`, () => this.#store.subscriptions.forEmbargoOrTree(notification.embargo, tree));
     const sent = new Set<string>();
     for (const sub of hooks) {
       if (!sub.webhook || sent.has(sub.webhook) || !mayHear(sub.partyName)) continue;

@@ -54,6 +54,7 @@ async function startLab(t: TestContext): Promise<Lab> {
   const hub: Hub = {
     store, identity, registry, logger: silentLogger, timings: { heartbeatIntervalMs: 10_000, leaseMs: 60_000 }, commits,
     verifier, metrics: new CoordinatorMetrics({ store, agentsConnected: () => registry.size }),
+    isActive: (partyId) => store.parties.isActive(partyId),
     offerTo: () => undefined,
     bundleChanged: () => undefined,
     offerToAll: () => void offers.count++,
