@@ -20,16 +20,30 @@ export interface Offer {
   workloads: string[];
 }
 
+/** An offered job's row: the job, its agent's name and the stanza sealed to that agent. */
 interface RawOffer extends RawJob {
-  header: Buffer;
   stanza: Buffer;
+}
+
+/** What every offer of one bundle shares, read once per bundle rather than once per job. */
+interface BundleTerms {
+  header: Uint8Array;
+  payloadBytes: number;
+  workloads: string[];
+  embargo: string;
+  deadlineMs: number;
+}
+
+interface RawTerms {
+  id: string;
+  header: Buffer;
   payload_bytes: number;
   workloads_json: string;
   embargo: string;
   until_ms: number;
 }
 
-const OFFER_COLUMNS = 'j.*, p.name AS agent_name, b.header, b.payload_bytes, b.workloads_json, s.stanza, e.name AS embargo, e.until_ms';
+const OFFER_COLUMNS = 'j.*, p.name AS agent_name, s.stanza';
 const OFFER_JOINS = `
   JOIN parties p ON p.id = j.agent_id
   JOIN bundles b ON b.id = j.bundle_id
@@ -61,17 +75,22 @@ const PENDING_OFFERS = `
   WHERE j.agent_id IN (SELECT value FROM json_each(?)) AND j.state = 'offered' AND ${OFFERABLE}
   ORDER BY j.agent_id, j.offered_at, j.id`;
 
-const offerOf = (raw: RawOffer): Offer => ({
+/** The terms of the bundles of these rows, each bundle's once (its header copied once, not once per job). */
+const TERMS = `
+  SELECT b.id, b.header, b.payload_bytes, b.workloads_json, e.name AS embargo, e.until_ms
+  FROM bundles b JOIN embargoes e ON e.id = b.embargo_id WHERE b.id IN (SELECT value FROM json_each(?))`;
+
+const offerOf = (raw: RawOffer, terms: BundleTerms): Offer => ({
   jobId: raw.id,
   bundleId: raw.bundle_id,
-  embargo: raw.embargo,
+  embargo: terms.embargo,
   tree: raw.tree,
   attempt: raw.attempt,
-  header: new Uint8Array(raw.header),
+  header: terms.header,
   stanza: new Uint8Array(raw.stanza),
-  payloadBytes: raw.payload_bytes,
-  deadlineMs: raw.until_ms,
-  workloads: JSON.parse(raw.workloads_json) as string[],
+  payloadBytes: terms.payloadBytes,
+  deadlineMs: terms.deadlineMs,
+  workloads: terms.workloads,
 });
 
 /** The job ids a 'jobs.offered' audit row records as offered (none for any other row). */
@@ -86,6 +105,7 @@ export class Dispatch {
   readonly #jobs: Jobs;
   readonly #next;
   readonly #pending;
+  readonly #terms;
 
   constructor(db: Db, audit: AuditLog, jobs: Jobs) {
     this.#db = db;
@@ -93,6 +113,20 @@ export class Dispatch {
     this.#jobs = jobs;
     this.#next = db.prepare<[string, number], RawOffer>(NEXT_OFFERS);
     this.#pending = db.prepare<[string, number], RawOffer>(PENDING_OFFERS);
+    this.#terms = db.prepare<[string], RawTerms>(TERMS);
+  }
+
+  /** The terms of every bundle these rows belong to, by bundle id (one query). */
+  #termsOf(rows: readonly RawOffer[]): Map<string, BundleTerms> {
+    const ids = [...new Set(rows.map((raw) => raw.bundle_id))];
+    if (ids.length === 0) return new Map();
+    return new Map(this.#terms.all(JSON.stringify(ids)).map((raw) => [raw.id, {
+      header: new Uint8Array(raw.header),
+      payloadBytes: raw.payload_bytes,
+      workloads: JSON.parse(raw.workloads_json) as string[],
+      embargo: raw.embargo,
+      deadlineMs: raw.until_ms,
+    }]));
   }
 
   /**
@@ -115,13 +149,15 @@ export class Dispatch {
     return inWrite(this.#db, () => {
       const byAgent = new Map<number, Offer[]>();
       const byBundle = new Map<string, Json[]>();
-      for (const raw of this.#next.all(JSON.stringify(eligible.map((agent) => [agent.id, agent.declaration!.concurrency])), now)) {
+      const rows = this.#next.all(JSON.stringify(eligible.map((agent) => [agent.id, agent.declaration!.concurrency])), now);
+      const terms = this.#termsOf(rows);
+      for (const raw of rows) {
         const job = this.#jobs.apply(jobFromRaw(raw), { event: { kind: 'offer' }, now });
         const audited = byBundle.get(job.bundleId) ?? [];
         audited.push({ job: job.id, agent: job.agentName, tree: job.tree, attempt: job.attempt });
         byBundle.set(job.bundleId, audited);
         const offers = byAgent.get(job.agentId) ?? [];
-        offers.push(offerOf(raw));
+        offers.push(offerOf(raw, terms.get(raw.bundle_id)!));
         byAgent.set(job.agentId, offers);
       }
       for (const [bundle, offers] of byBundle) this.#audit.append({ actor: 'coordinator', action: 'jobs.offered', subject: bundle, details: { offers } }, now);
@@ -139,9 +175,11 @@ export class Dispatch {
     const byAgent = new Map<number, Offer[]>();
     const active = agents.filter((agent) => agent.revokedAt === null);
     if (active.length === 0) return byAgent;
-    for (const raw of this.#pending.all(JSON.stringify(active.map((agent) => agent.id)), now)) {
+    const rows = this.#pending.all(JSON.stringify(active.map((agent) => agent.id)), now);
+    const terms = this.#termsOf(rows);
+    for (const raw of rows) {
       const offers = byAgent.get(raw.agent_id) ?? [];
-      offers.push(offerOf(raw));
+      offers.push(offerOf(raw, terms.get(raw.bundle_id)!));
       byAgent.set(raw.agent_id, offers);
     }
     return byAgent;

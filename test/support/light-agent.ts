@@ -39,8 +39,17 @@ export interface LightAgentSettings {
   workMs: [number, number];
   /** Hold signed results until `release()` (a burst of ingest), instead of sending each at once. */
   holdResults: boolean;
+  /**
+   * Mark offers as they arrive but answer them only at `release()`: fan-out measured alone, as
+   * agents on machines of their own would see it, without hundreds of agents' answers sharing
+   * this process's thread with the offers still arriving.
+   */
+  holdOffers?: boolean;
   reconnectMs?: number;
 }
+
+/** What `configure` may change between phases of a load run. */
+export type LightChange = Partial<Pick<LightAgentSettings, 'workMs' | 'holdResults' | 'holdOffers'>>;
 
 /** What the agent has seen, with monotonic times in ms (comparable across processes). */
 export interface LightCounters {
@@ -84,6 +93,7 @@ export class LightAgent {
   /** Signed results not yet acknowledged, by job and attempt: resent on every connect. */
   readonly #unacked = new Map<string, darkroom.v1.SignedResult>();
   readonly #held: darkroom.v1.SignedResult[] = [];
+  readonly #heldOffers: Array<{ envelope: darkroom.v1.Envelope; channel: Channel }> = [];
   readonly #started = new Set<string>();
   readonly #acknowledged = new Set<string>();
   readonly #payloads = new Map<string, Promise<void>>();
@@ -130,8 +140,8 @@ export class LightAgent {
     });
   }
 
-  /** Changes how later jobs are run: work time, holding results. */
-  configure(change: Partial<Pick<LightAgentSettings, 'workMs' | 'holdResults'>>): void {
+  /** Changes how later jobs are run: work time, holding results or offers. */
+  configure(change: LightChange): void {
     this.#settings = { ...this.#settings, ...change };
     if (change.holdResults !== undefined) this.#holding = change.holdResults;
   }
@@ -149,10 +159,12 @@ export class LightAgent {
     await channel.request({ heartbeat: { sentAtMs: Date.now(), runningJobIds: this.#runningJobIds() } });
   }
 
-  /** Sends the held results (and sends later ones at once). */
+  /** Sends the held results and answers the held offers (and later ones at once). */
   release(): void {
     this.#holding = false;
+    this.#settings = { ...this.#settings, holdOffers: false };
     for (const signed of this.#held.splice(0)) this.#submit(signed);
+    for (const { envelope, channel } of this.#heldOffers.splice(0)) this.#answer(envelope, channel);
   }
 
   /** The signed results this agent holds, for a baseline that verifies the same bytes. */
@@ -202,10 +214,8 @@ export class LightAgent {
         // one thread, and a real agent's accept and payload pull happen on its own machine: run
         // inline, they would hold back the offers of every agent after it in this process.
         this.counters.firstOfferAt ??= monotonicMs();
-        setImmediate(() => {
-          this.counters.offerEnvelopeBytes = darkroom.v1.Envelope.encode(envelope).finish().length;
-          this.#offer(envelope.jobOffer as darkroom.v1.JobOffer, channel);
-        });
+        if (this.#settings.holdOffers) this.#heldOffers.push({ envelope, channel });
+        else setImmediate(() => this.#answer(envelope, channel));
         return;
       case 'resultAck': {
         const ack = envelope.resultAck!;
@@ -224,6 +234,11 @@ export class LightAgent {
         return;
       default:
     }
+  }
+
+  #answer(envelope: darkroom.v1.Envelope, channel: Channel): void {
+    this.counters.offerEnvelopeBytes = darkroom.v1.Envelope.encode(envelope).finish().length;
+    this.#offer(envelope.jobOffer as darkroom.v1.JobOffer, channel);
   }
 
   /** Accepts (again, for a job it already holds: the coordinator resends unanswered offers). */

@@ -1,10 +1,10 @@
 // The messages between a load run and its light-agent host processes, over Node's IPC channel.
-import type { LightAgentSettings } from './light-agent.js';
+import type { LightAgentSettings, LightChange } from './light-agent.js';
 
 export type HostCommand =
   | { kind: 'enrol'; settings: LightAgentSettings; tokens: string[] }
   | { kind: 'connect' }
-  | { kind: 'configure'; change: Partial<Pick<LightAgentSettings, 'workMs' | 'holdResults'>> }
+  | { kind: 'configure'; change: LightChange }
   | { kind: 'reset-marks' }
   | { kind: 'sync' }
   | { kind: 'release' }

@@ -1,7 +1,7 @@
 // Many light agents spread over a few child processes (test/support/light-agent-host.ts): the
 // parent's handle to enrol, connect, steer and count them, with their reports summed.
 import { fork, type ChildProcess } from 'node:child_process';
-import type { LightAgentSettings } from './light-agent.js';
+import type { LightAgentSettings, LightChange } from './light-agent.js';
 import type { HostCommand, HostReply, HostStatus } from './light-fleet-protocol.js';
 
 /** How long a host may take to answer a command (enrolling hundreds of agents on a busy machine). */
@@ -62,7 +62,7 @@ export class LightFleet {
   }
 
   connect = () => this.#all({ kind: 'connect' });
-  configure = (change: Partial<Pick<LightAgentSettings, 'workMs' | 'holdResults'>>) => this.#all({ kind: 'configure', change });
+  configure = (change: LightChange) => this.#all({ kind: 'configure', change });
   resetMarks = () => this.#all({ kind: 'reset-marks' });
   release = () => this.#all({ kind: 'release' });
   /** Every agent's heartbeat answered: the coordinator has caught up with what they sent. */
