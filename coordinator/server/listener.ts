@@ -64,7 +64,9 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
   let unauthenticated = 0;
 
   wss.on('connection', (socket, request) => {
-    const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
+    // The raw socket, not the request: the closures below live as long as the connection.
+    const stream = request.socket;
+    const remote = `${stream.remoteAddress}:${stream.remotePort}`;
     if (unauthenticated >= limits.maxUnauthenticated) {
       refuse(socket, new WireError('TOO_MANY_CONNECTIONS', `Coordinator has ${unauthenticated} handshakes in progress (limit ${limits.maxUnauthenticated}): retry shortly`));
       logger.warn({ remote, unauthenticated }, 'refused connection: too many handshakes in progress');
@@ -96,7 +98,7 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
         clearTimeout(timer);
         socket.off('message', onMessage);
         settle();
-        const channel = new Channel(socket, cipher, logger.child({ peer: peer.fingerprint, remote }), { stream: request.socket });
+        const channel = new Channel(socket, cipher, logger.child({ peer: peer.fingerprint, remote }), { stream });
         try {
           options.onAuthenticated(peer, channel);
         } catch (error) {
