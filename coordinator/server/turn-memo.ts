@@ -11,13 +11,11 @@ export class TurnMemo<K, V> {
     if (this.#values.has(key)) return this.#values.get(key)!;
     const value = read();
     this.#values.set(key, value);
-    this.#clearing ??= setImmediate(() => this.forget());
+    this.#clearing ??= setImmediate(() => this.#forget());
     return value;
   }
 
-  /** Forgets every value now: the next `get` reads again (after a change made in this process). */
-  forget(): void {
-    if (this.#clearing) clearImmediate(this.#clearing);
+  #forget(): void {
     this.#clearing = null;
     this.#values.clear();
   }

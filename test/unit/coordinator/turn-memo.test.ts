@@ -20,12 +20,3 @@ test('a value is read once per key in a turn and again in the next turn', async 
   assert.equal(memo.get('a', read), 2, 'the next turn reads again');
   assert.equal(reads, 3);
 });
-
-test('forget makes the next get read again within the turn', () => {
-  const memo = new TurnMemo<string, boolean>();
-  let active = true;
-  assert.equal(memo.get('agent', () => active), true);
-  active = false;
-  memo.forget();
-  assert.equal(memo.get('agent', () => active), false);
-});
