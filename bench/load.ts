@@ -11,6 +11,7 @@ import { startLoadRun, type ExactlyOnce, type LoadRun } from '../test/support/lo
 import { monotonicMs } from '../test/support/load-clock.js';
 import { broadcastBaselineMs } from './fanout-baseline.js';
 import { ingestBaselinePerSecond } from './ingest-baseline.js';
+import { ingestFloorPerSecond } from './ingest-floor.js';
 import { round } from './measure.js';
 
 const AGENTS = 1_000;
@@ -63,7 +64,8 @@ async function ingestBurst(run: LoadRun, dir: string, ackedBefore: number) {
   const perCpuSecond = submitted.jobs / (((await run.coordinator.cpuMs()) - cpuBefore) / 1000);
   const perSecond = submitted.jobs / ((acked.lastAckAt! - acked.firstSentAt!) / 1000);
   const baseline = await ingestBaselinePerSecond(dir, signed);
-  return { results: submitted.jobs, perSecond, perCpuSecond, baseline, acked: acked.acked, count: run.count(submitted.bundleId) };
+  const floor = await ingestFloorPerSecond(run.fleet, { dir, clients: AGENTS, signed });
+  return { results: submitted.jobs, perSecond, perCpuSecond, baseline, floor, acked: acked.acked, count: run.count(submitted.bundleId) };
 }
 
 async function restartRun(run: LoadRun, ackedBefore: number) {
@@ -119,6 +121,13 @@ function ingestReport(ingest: Awaited<ReturnType<typeof ingestBurst>>) {
     baseline_per_cpu_second: round(ingest.baseline.perCpuSecond, 0),
     ratio_to_baseline: round(ratio, 2),
     cpu_ratio_to_baseline: round(ingest.perCpuSecond / ingest.baseline.perCpuSecond, 2),
+    networked_floor: {
+      what: `the baseline's work behind a plain ws server in its own process, the same results sent by ${AGENTS} plain ws clients in the agents' processes, each acknowledged after its group commit: no handshake, sealing, jobs or audit`,
+      per_second: round(ingest.floor.perSecond, 0),
+      per_server_cpu_second: round(ingest.floor.perCpuSecond, 0),
+      ratio_to_baseline: round(ingest.floor.perSecond / ingest.baseline.perSecond, 2),
+      cpu_ratio_to_baseline: round(ingest.floor.perCpuSecond / ingest.baseline.perCpuSecond, 2),
+    },
     note: 'the per-CPU-second figures are less sensitive to the other processes on this shared machine than wall time',
     goal_per_second: GOALS.ingestPerSecond,
     goal_ratio: GOALS.ingestRatio,

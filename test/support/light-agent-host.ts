@@ -13,6 +13,9 @@ const STATUS_INTERVAL_MS = 50;
 
 const agents: LightAgent[] = [];
 const plain: Array<{ socket: WebSocket; receivedAt: number | null }> = [];
+/** Messages the plain clients received since the marks were reset, and when they last sent. */
+let plainMessages = 0;
+let plainFirstSentAt: number | null = null;
 let statusTimer: NodeJS.Timeout | null = null;
 
 function send(reply: HostReply): void {
@@ -23,7 +26,7 @@ function status(): HostStatus {
   const s: HostStatus = {
     agents: agents.length, connected: 0, offeredAgents: 0, jobs: 0, offers: 0, signed: 0, held: 0, resultsSent: 0, acked: 0, duplicateAcks: 0,
     connects: 0, connectFailures: 0, refusedProgress: 0, lastFirstOfferAt: null, offerEnvelopeBytes: 0, firstSentAt: null, lastAckAt: null, errors: [],
-    plainOpen: plain.filter((p) => p.socket.readyState === WebSocket.OPEN).length, plainReceived: 0, plainLastAt: null,
+    plainOpen: openPlain().length, plainReceived: 0, plainMessages, plainFirstSentAt, plainLastAt: null,
   };
   for (const agent of agents) {
     const c = agent.counters;
@@ -67,11 +70,25 @@ async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<void>)
   for (let i = 0; i < items.length; i += PARALLEL_HANDSHAKES) await Promise.all(items.slice(i, i + PARALLEL_HANDSHAKES).map(fn));
 }
 
-function openPlain(url: string): Promise<void> {
+function openPlain(): WebSocket[] {
+  return plain.filter((p) => p.socket.readyState === WebSocket.OPEN).map((p) => p.socket);
+}
+
+/** Deals the results over the open plain clients, then sends them all in one turn. */
+function plainSend(results: readonly string[]): void {
+  const clients = openPlain();
+  if (clients.length === 0) throw new Error('No open plain client to send results from: connect them first');
+  const frames = results.map((b64) => Buffer.from(b64, 'base64'));
+  plainFirstSentAt = monotonicMs();
+  frames.forEach((frame, index) => clients[index % clients.length]!.send(frame, { binary: true }));
+}
+
+function connectPlain(url: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const entry = { socket: new WebSocket(url, { perMessageDeflate: false }), receivedAt: null as number | null };
     entry.socket.binaryType = 'nodebuffer';
     entry.socket.on('message', () => {
+      plainMessages++;
       entry.receivedAt = monotonicMs();
       changed();
     });
@@ -102,6 +119,8 @@ async function run(command: HostCommand): Promise<void> {
     case 'reset-marks':
       for (const agent of agents) agent.resetMarks();
       for (const p of plain) p.receivedAt = null;
+      plainMessages = 0;
+      plainFirstSentAt = null;
       send({ kind: 'done', of: 'reset-marks' });
       return;
     case 'sync':
@@ -116,8 +135,12 @@ async function run(command: HostCommand): Promise<void> {
       send({ kind: 'held-results', results: agents.flatMap((agent) => agent.heldResults().map((bytes) => Buffer.from(bytes).toString('base64'))) });
       return;
     case 'plain-connect':
-      await inBatches(Array.from({ length: command.count }, () => command.url), openPlain);
+      await inBatches(Array.from({ length: command.count }, () => command.url), connectPlain);
       send({ kind: 'done', of: 'plain-connect' });
+      return;
+    case 'plain-send':
+      plainSend(command.results);
+      send({ kind: 'done', of: 'plain-send' });
       return;
     case 'status':
       send({ kind: 'status', status: status() });

@@ -10,6 +10,8 @@ export type HostCommand =
   | { kind: 'release' }
   | { kind: 'held-results' }
   | { kind: 'plain-connect'; url: string; count: number }
+  /** Each open plain client sends its share of these SignedResults (base64), all in one turn. */
+  | { kind: 'plain-send'; results: string[] }
   | { kind: 'status' }
   | { kind: 'stop' };
 
@@ -37,7 +39,11 @@ export interface HostStatus {
   lastAckAt: number | null;
   errors: string[];
   plainOpen: number;
+  /** Plain clients that received a message since the marks were reset. */
   plainReceived: number;
+  /** Messages the plain clients received since the reset (the floor's acknowledgements). */
+  plainMessages: number;
+  plainFirstSentAt: number | null;
   plainLastAt: number | null;
 }
 

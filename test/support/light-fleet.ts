@@ -16,16 +16,17 @@ interface Host {
 }
 
 function sum(statuses: readonly HostStatus[]): FleetStatus {
-  const numbers = ['agents', 'connected', 'offeredAgents', 'jobs', 'offers', 'signed', 'held', 'resultsSent', 'acked', 'duplicateAcks', 'connects', 'connectFailures', 'refusedProgress', 'plainOpen', 'plainReceived'] as const;
-  const total = { hosts: statuses.length, lastFirstOfferAt: null, firstSentAt: null, lastAckAt: null, plainLastAt: null, errors: [] } as unknown as FleetStatus;
+  const numbers = ['agents', 'connected', 'offeredAgents', 'jobs', 'offers', 'signed', 'held', 'resultsSent', 'acked', 'duplicateAcks', 'connects', 'connectFailures', 'refusedProgress', 'plainOpen', 'plainReceived', 'plainMessages'] as const;
+  const total = { hosts: statuses.length, lastFirstOfferAt: null, firstSentAt: null, lastAckAt: null, plainFirstSentAt: null, plainLastAt: null, errors: [] } as unknown as FleetStatus;
   for (const key of numbers) total[key] = statuses.reduce((n, s) => n + s[key], 0);
-  const pick = (key: 'lastFirstOfferAt' | 'firstSentAt' | 'lastAckAt' | 'plainLastAt', choose: (...values: number[]) => number) => {
+  const pick = (key: 'lastFirstOfferAt' | 'firstSentAt' | 'lastAckAt' | 'plainFirstSentAt' | 'plainLastAt', choose: (...values: number[]) => number) => {
     const values = statuses.map((s) => s[key]).filter((v): v is number => v !== null);
     total[key] = values.length ? choose(...values) : null;
   };
   pick('lastFirstOfferAt', Math.max);
   pick('firstSentAt', Math.min);
   pick('lastAckAt', Math.max);
+  pick('plainFirstSentAt', Math.min);
   pick('plainLastAt', Math.max);
   total.offerEnvelopeBytes = Math.max(0, ...statuses.map((s) => s.offerEnvelopeBytes));
   total.errors = statuses.flatMap((s) => s.errors).slice(0, 10);
@@ -72,6 +73,12 @@ export class LightFleet {
   async plainConnect(url: string, count: number): Promise<void> {
     const share = (index: number) => Math.floor(count / this.#hosts.length) + (index < count % this.#hosts.length ? 1 : 0);
     await Promise.all(this.#hosts.map((host, index) => this.#command(host, { kind: 'plain-connect', url, count: share(index) })));
+  }
+
+  /** The open plain clients send these SignedResults, dealt evenly over the hosts and their clients. */
+  async plainSend(results: readonly Uint8Array[]): Promise<void> {
+    const encoded = results.map((bytes) => Buffer.from(bytes).toString('base64'));
+    await Promise.all(this.#hosts.map((host, index) => this.#command(host, { kind: 'plain-send', results: encoded.filter((_, i) => i % this.#hosts.length === index) })));
   }
 
   /** Every SignedResult the agents hold, as bytes. */
