@@ -98,7 +98,7 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
     isActive: (partyId) => active.get(partyId, () => store.parties.isActive(partyId)),
     offerTo: (name) => offers.offerTo([name]),
     offerToAll: () => offers.offerTo(connectedAgents(registry)),
-    offerToAllAfter: (work) => offers.afterWrite(work, connectedAgents(registry)),
+    offerAfter: (work, agentsOf) => offers.afterWrite(work, agentsOf),
     bundleChanged: (bundleId, jobId) => completion.changed(bundleId, jobId),
     notify: (notification) => notifier.notify(notification),
     subscribe: (subscription) => notifier.subscribe(subscription),

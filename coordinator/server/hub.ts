@@ -37,11 +37,12 @@ export interface Hub {
   /** Offers to every connected agent that has waiting jobs (after a bundle is accepted or rewrapped). */
   offerToAll(): void;
   /**
-   * Runs `work` in the next group commit and offers to every connected agent in the same
-   * transaction (one fsync for a bundle's acceptance and its offers); resolves with `work`'s
-   * value once committed and the offers are pushed.
+   * Runs `work` in the next group commit and, in the same transaction, offers to the connected
+   * agents `agentsOf` names from its value (one fsync for a bundle's acceptance and its offers,
+   * planned for the agents of the jobs it created); resolves with `work`'s value once committed
+   * and the offers are pushed.
    */
-  offerToAllAfter<T>(work: () => T): Promise<T>;
+  offerAfter<T>(work: () => T, agentsOf: (value: T) => Iterable<string>): Promise<T>;
   /** A result of this bundle was accepted: watchers hear once when every job of the bundle has ended. */
   bundleChanged(bundleId: string, jobId: string): void;
   /** Pushes a metadata-only notification to subscribed maintainers at once (and their webhooks). */

@@ -120,32 +120,32 @@ export class OfferScheduler {
     const { registry, logger } = this.#context;
     const names = [...agentNames].filter((name) => registry.isConnected(name) && !this.#queued.has(name));
     if (names.length === 0) return;
-    this.#plan(names, () => undefined).catch((error: unknown) => {
+    for (const name of names) this.#queued.add(name);
+    this.#plan(() => undefined, () => names).catch((error: unknown) => {
+      for (const name of names) this.#queued.delete(name);
       logger.error({ agents: names.length, err: messageOf(error) }, 'offering jobs failed; will try again on the next change');
     });
   }
 
   /**
    * Runs `work` in the next group commit and, in the same transaction right after it, plans
-   * offers to the named agents (the connected ones): what `work` creates is offered with the
-   * one fsync that makes both durable. Resolves with `work`'s value after the offers were pushed;
-   * a plan that fails leaves `work` done (its offers follow on the next change).
+   * offers to the agents `agentsOf` names from its value (the connected ones): what `work`
+   * creates is offered with the one fsync that makes both durable, and only the agents it
+   * concerns are planned for, however many are connected. Resolves with `work`'s value after the
+   * offers were pushed; a plan that fails leaves `work` done (its offers follow on the next change).
    */
-  afterWrite<T>(work: () => T, agentNames: Iterable<string>): Promise<T> {
-    return this.#plan([...agentNames], work);
+  afterWrite<T>(work: () => T, agentsOf: (value: T) => Iterable<string>): Promise<T> {
+    return this.#plan(work, agentsOf);
   }
 
-  async #plan<T>(agentNames: readonly string[], work: () => T): Promise<T> {
+  async #plan<T>(work: () => T, agentsOf: (value: T) => Iterable<string>): Promise<T> {
     const { registry, commits, logger, metrics } = this.#context;
-    const names = agentNames.filter((name) => registry.isConnected(name));
-    for (const name of names) this.#queued.add(name);
     const startedAt = performance.now();
     const planned = await commits.run(() => {
+      const value = work();
+      const names = [...new Set(agentsOf(value))].filter((name) => registry.isConnected(name));
       for (const name of names) this.#queued.delete(name);
-      return { value: work(), plans: this.#planned(names) };
-    }).catch((error: unknown) => {
-      for (const name of names) this.#queued.delete(name);
-      throw error;
+      return { value, plans: this.#planned(names) };
     });
     let offers = 0;
     const encoder = new JobOfferEncoder();

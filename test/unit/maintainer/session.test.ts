@@ -32,7 +32,7 @@ interface Lab {
   store: Store;
   notes: NotificationInit[];
   subscriptions: LiveSubscription[];
-  offers: { count: number };
+  offers: { count: number; agents: string[] };
   home(name: string): Promise<MaintainerHome>;
 }
 
@@ -46,7 +46,7 @@ async function startLab(t: TestContext): Promise<Lab> {
   const identity = generateIdentity();
   const notes: NotificationInit[] = [];
   const subscriptions: LiveSubscription[] = [];
-  const offers = { count: 0 };
+  const offers = { count: 0, agents: [] as string[] };
   const registry = new Registry();
   const verifier = new VerifyPool(1);
   t.after(() => verifier.close());
@@ -58,9 +58,10 @@ async function startLab(t: TestContext): Promise<Lab> {
     offerTo: () => undefined,
     bundleChanged: () => undefined,
     offerToAll: () => void offers.count++,
-    offerToAllAfter: async (work) => {
+    offerAfter: async (work, agentsOf) => {
       const value = await commits.run(work);
       offers.count++;
+      offers.agents.push(...agentsOf(value));
       return value;
     },
     notify: (note) => void notes.push(note),
@@ -125,6 +126,7 @@ test('submit seals to the eligible agent, uploads, accepts, offers and notifies;
   assert.equal((await stat(payload)).mode & 0o777, 0o600);
   assert.ok(!(await readFile(payload, 'latin1')).includes(SECRET_LINE), 'the coordinator holds ciphertext only');
   assert.equal(lab.offers.count, 1);
+  assert.deepEqual(lab.offers.agents, ['lab-a'], 'the offers are planned for the agent of the job created, not for every connected agent');
   assert.deepEqual(lab.notes.map((n) => [n.kind, n.embargo, n.bundleId]), [[darkroom.v1.NotificationKind.BUNDLE_SUBMITTED, 'cve-1', bundle.id]]);
   assert.equal((await home.bundle(bundle.id)).recipients[0], 'lab-a');
 
