@@ -5,6 +5,7 @@ import type { darkroom } from '../../proto/darkroom.js';
 import type { Identity } from '../../shared/identity.js';
 import type { Logger } from '../../shared/log.js';
 import type { Store } from '../store/store.js';
+import type { Party } from '../store/parties.js';
 import type { CoordinatorMetrics } from '../metrics/metrics.js';
 import type { GroupCommit } from './group-commit.js';
 import type { Registry } from './registry.js';
@@ -38,11 +39,11 @@ export interface Hub {
   offerToAll(): void;
   /**
    * Runs `work` in the next group commit and, in the same transaction, offers to the connected
-   * agents `agentsOf` names from its value (one fsync for a bundle's acceptance and its offers,
-   * planned for the agents of the jobs it created); resolves with `work`'s value once committed
-   * and the offers are pushed.
+   * agents `agentsOf` takes from its value (one fsync for a bundle's acceptance and its offers,
+   * planned for the agents of the jobs it created, as it read them); resolves with `work`'s value
+   * once committed and the offers are pushed.
    */
-  offerAfter<T>(work: () => T, agentsOf: (value: T) => Iterable<string>): Promise<T>;
+  offerAfter<T>(work: () => T, agentsOf: (value: T) => readonly Party[]): Promise<T>;
   /** A result of this bundle was accepted: watchers hear once when every job of the bundle has ended. */
   bundleChanged(bundleId: string, jobId: string): void;
   /** Pushes a metadata-only notification to subscribed maintainers at once (and their webhooks). */

@@ -143,7 +143,7 @@ export async function uploadChunk(context: IntakeContext, chunk: darkroom.v1.Upl
   if (size !== bundle.payloadBytes) throw new WireError('BAD_REQUEST', `Upload of bundle ${bundle.id} ended at byte ${size}, but its header makes ${bundle.payloadBytes}: resume the upload`);
   const now = Date.now();
   // The payload is on disk (append synced it); acceptance, job creation and the offers share one commit.
-  const { jobs } = await hub.offerAfter(() => hub.store.bundles.accept(bundle.id, now), (accepted) => accepted.jobs.map((job) => job.agentName));
+  const { jobs } = await hub.offerAfter(() => hub.store.bundles.accept(bundle.id, now), (accepted) => accepted.agents);
   const embargo = hub.store.embargoes.byId(bundle.embargoId)!;
   hub.logger.info({ party: context.party.name, bundle: bundle.id, embargo: embargo.name, jobs: jobs.length }, 'bundle accepted');
   hub.notify({ kind: darkroom.v1.NotificationKind.BUNDLE_SUBMITTED, embargo: embargo.name, bundleId: bundle.id, tree: bundle.trees[0] ?? '', atMs: now });

@@ -65,16 +65,19 @@ export interface OfferPlan {
   offers: darkroom.v1.JobOffer.$Properties[];
 }
 
+/** The named agents as stored now (one query), in the order named and once each: unknown names and parties that are no agent are left out. */
+export function agentsNamed(store: Store, names: readonly string[]): Party[] {
+  const found = new Map(store.parties.byNames(names).filter((party) => party.role === 'agent').map((party) => [party.name, party]));
+  return [...new Set(names)].map((name) => found.get(name)).filter((party): party is Party => party !== undefined);
+}
+
 /**
  * Inside a write transaction: records the agents' new offers (one audit row per bundle) and reads
- * what else each is owed, set-wise: the agents, their unanswered offers, their new offers and
- * their queued cancels are each one query, whatever the number of agents. Unknown names and
- * parties that are no agent are left out.
+ * what else each is owed, set-wise: their unanswered offers, their new offers and their queued
+ * cancels are each one query, whatever the number of agents. `agents` as read in this transaction.
  */
-export function planOffers(store: Store, { agentNames, now }: { agentNames: readonly string[]; now: number }): OfferPlan[] {
+export function planOffers(store: Store, { agents, now }: { agents: readonly Party[]; now: number }): OfferPlan[] {
   const memo: TermsMemo = new Map();
-  const found = new Map(store.parties.byNames(agentNames).filter((party) => party.role === 'agent').map((party) => [party.name, party]));
-  const agents = [...new Set(agentNames)].map((name) => found.get(name)).filter((party): party is Party => party !== undefined);
   const unanswered = store.dispatch.pendingOffersMany(agents, now);
   const fresh = store.dispatch.offerNextMany(agents, now);
   const cancels = groupBy(store.jobs.pendingCancelsOf(agents.map((agent) => agent.id)), (notice) => notice.agentId);
@@ -121,7 +124,7 @@ export class OfferScheduler {
     const names = [...agentNames].filter((name) => registry.isConnected(name) && !this.#queued.has(name));
     if (names.length === 0) return;
     for (const name of names) this.#queued.add(name);
-    this.#plan(() => undefined, () => names).catch((error: unknown) => {
+    this.#plan(() => undefined, () => agentsNamed(this.#context.store, names)).catch((error: unknown) => {
       for (const name of names) this.#queued.delete(name);
       logger.error({ agents: names.length, err: messageOf(error) }, 'offering jobs failed; will try again on the next change');
     });
@@ -129,23 +132,24 @@ export class OfferScheduler {
 
   /**
    * Runs `work` in the next group commit and, in the same transaction right after it, plans
-   * offers to the agents `agentsOf` names from its value (the connected ones): what `work`
-   * creates is offered with the one fsync that makes both durable, and only the agents it
-   * concerns are planned for, however many are connected. Resolves with `work`'s value after the
-   * offers were pushed; a plan that fails leaves `work` done (its offers follow on the next change).
+   * offers to the agents `agentsOf` takes from its value (the connected ones, as `work` read
+   * them): what `work` creates is offered with the one fsync that makes both durable, and only
+   * the agents it concerns are planned for, however many are connected. Resolves with `work`'s
+   * value after the offers were pushed; a plan that fails leaves `work` done (its offers follow
+   * on the next change).
    */
-  afterWrite<T>(work: () => T, agentsOf: (value: T) => Iterable<string>): Promise<T> {
+  afterWrite<T>(work: () => T, agentsOf: (value: T) => readonly Party[]): Promise<T> {
     return this.#plan(work, agentsOf);
   }
 
-  async #plan<T>(work: () => T, agentsOf: (value: T) => Iterable<string>): Promise<T> {
+  async #plan<T>(work: () => T, agentsOf: (value: T) => readonly Party[]): Promise<T> {
     const { registry, commits, logger, metrics } = this.#context;
     const startedAt = performance.now();
     const planned = await commits.run(() => {
       const value = work();
-      const names = [...new Set(agentsOf(value))].filter((name) => registry.isConnected(name));
-      for (const name of names) this.#queued.delete(name);
-      return { value, plans: this.#planned(names) };
+      const agents = agentsOf(value).filter((agent) => registry.isConnected(agent.name));
+      for (const agent of agents) this.#queued.delete(agent.name);
+      return { value, plans: this.#planned(agents) };
     });
     let offers = 0;
     const encoder = new JobOfferEncoder();
@@ -158,13 +162,13 @@ export class OfferScheduler {
   }
 
   /** The agents' plans, in a savepoint of their own: a plan that fails undoes only itself. */
-  #planned(names: readonly string[]): OfferPlan[] {
+  #planned(agents: readonly Party[]): OfferPlan[] {
     const { store, logger } = this.#context;
-    if (names.length === 0) return [];
+    if (agents.length === 0) return [];
     try {
-      return inWrite(store.db, () => planOffers(store, { agentNames: names, now: Date.now() }));
+      return inWrite(store.db, () => planOffers(store, { agents, now: Date.now() }));
     } catch (error) {
-      logger.error({ agents: names.length, err: messageOf(error) }, 'offering jobs failed; will try again on the next change');
+      logger.error({ agents: agents.length, err: messageOf(error) }, 'offering jobs failed; will try again on the next change');
       return [];
     }
   }

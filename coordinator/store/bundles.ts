@@ -200,16 +200,19 @@ export class Bundles {
     this.#received.run(receivedBytes, bundleId);
   }
 
-  /** Marks the payload complete, creates the jobs and records the acceptance, at once. */
-  accept(bundleId: string, now: number): { bundle: Bundle; jobs: Job[] } {
+  /**
+   * Marks the payload complete, creates the jobs and records the acceptance, at once; returns the
+   * jobs created and their agents as read here (to be offered in the same transaction).
+   */
+  accept(bundleId: string, now: number): { bundle: Bundle; jobs: Job[]; agents: Party[] } {
     return inWrite(this.#db, () => {
       const bundle = this.require(bundleId);
       const embargo = this.#openEmbargo(this.#deps.embargoes.byId(bundle.embargoId)!.name, now);
-      if (this.#accept.run(now, bundleId).changes !== 1) return { bundle, jobs: [] };
-      const jobs = this.#createJobs(bundle, embargo, now);
+      if (this.#accept.run(now, bundleId).changes !== 1) return { bundle, jobs: [], agents: [] };
+      const { jobs, agents } = this.#createJobs(bundle, embargo, now);
       const submitter = this.#deps.parties.byId(bundle.submitterId)!;
       this.#deps.audit.append({ actor: submitter.name, action: 'bundle.accepted', subject: bundleId, details: { embargo: embargo.name, bytes: bundle.payloadBytes, jobs: jobs.length, agents: [...new Set(jobs.map((job) => job.agentName))].sort() } }, now);
-      return { bundle: this.require(bundleId), jobs };
+      return { bundle: this.require(bundleId), jobs, agents };
     });
   }
 
@@ -220,20 +223,25 @@ export class Bundles {
       const embargo = this.#openEmbargo(this.#deps.embargoes.byId(bundle.embargoId)!.name, now);
       if (!this.#deps.embargoes.isMaintainerOf(actor, embargo)) throw new StoreError('BUNDLE_INVALID', `'${actor.name}' is not a maintainer of embargo '${embargo.name}'`);
       this.#addStanzas(bundleId, stanzas, now);
-      const jobs = bundle.complete ? this.#createJobs(bundle, embargo, now) : [];
+      const jobs = bundle.complete ? this.#createJobs(bundle, embargo, now).jobs : [];
       this.#deps.audit.append({ actor: actor.name, action: 'bundle.rewrapped', subject: bundleId, details: { recipients: stanzas.map((s) => s.recipient).sort(), jobs: jobs.length } }, now);
       return jobs;
     });
   }
 
-  /** One job per (recipient that is an eligible agent × tree it declared that the bundle targets); the recipients read by one query. */
-  #createJobs(bundle: Bundle, embargo: Embargo, now: number): Job[] {
+  /**
+   * One job per (recipient that is an eligible agent × tree it declared that the bundle targets);
+   * the recipients read by one query. Returns the jobs created and the agents given one.
+   */
+  #createJobs(bundle: Bundle, embargo: Embargo, now: number): { jobs: Job[]; agents: Party[] } {
     const pairs: Array<{ agent: Party; tree: string }> = [];
     const recipients = this.#deps.parties.byIds(this.#recipients.all(bundle.id).map((row) => row.party_id)).sort((a, b) => a.id - b.id);
     for (const agent of recipients) {
       if (!this.#deps.embargoes.isTesterOf(agent, embargo) || !agent.declaration) continue;
       for (const tree of bundle.trees) if (agent.declaration.trees.includes(tree)) pairs.push({ agent, tree });
     }
-    return this.#deps.jobs.create(bundle.id, { pairs, now });
+    const jobs = this.#deps.jobs.create(bundle.id, { pairs, now });
+    const given = new Set(jobs.map((job) => job.agentId));
+    return { jobs, agents: recipients.filter((agent) => given.has(agent.id)) };
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planOffers } from '../../../coordinator/server/offers.js';
+import { agentsNamed, planOffers } from '../../../coordinator/server/offers.js';
 import { jobsOfferedIn } from '../../../coordinator/store/dispatch.js';
 import { T0, acceptBundle, enrolAgent, enrolMaintainer, openEmbargo, tempStore } from './helpers.js';
 
@@ -49,7 +49,7 @@ test('a plan names each agent once with its unanswered offers, new offers and qu
   const bundle = acceptBundle(store, { embargo: 'CVE-1', submitter: m, agents: [alice, bob] });
   const [unanswered] = store.dispatch.offerNext(alice, T0 + 2);
 
-  const plans = store.write(() => planOffers(store, { agentNames: ['bob', 'alice', 'bob', 'nobody', 'm'], now: T0 + 3 }));
+  const plans = store.write(() => planOffers(store, { agents: agentsNamed(store, ['bob', 'alice', 'bob', 'nobody', 'm']), now: T0 + 3 }));
   assert.deepEqual(plans.map((plan) => plan.agentName), ['bob', 'alice'], 'in the order asked, once each; no maintainer, no unknown name');
   assert.deepEqual(plans[0]!.cancels.map((notice) => notice.jobId), [withdrawnOffer!.jobId]);
   assert.deepEqual(plans[0]!.offers.map((offer) => [offer.bundleId, offer.tree]), [[bundle, 'linux-6.1.y']]);

@@ -51,6 +51,22 @@ test('offers on connect respect the declared concurrency and reach only that age
   assert.equal(offered.length, 4, 'every offer is audited');
 });
 
+test('accepting a bundle returns the agents given a job, as read then, for its offers; accepting again gives none', async (t) => {
+  const store = await tempStore(t, { policy });
+  const alice = enrolAgent(store, 'alice', { trees: ['linux-6.1.y', 'linux-6.6.y'] });
+  const bob = enrolAgent(store, 'bob', { trees: ['linux-6.6.y'] });
+  const outsider = enrolAgent(store, 'outsider');
+  const m = enrolMaintainer(store, 'm');
+  openEmbargo(store, 'CVE-1', 'alice,bob');
+  const id = 'a'.repeat(32);
+  const stanzas = [alice, bob, outsider].map((agent) => ({ recipient: agent.name, stanza: new Uint8Array([agent.id]) }));
+  store.bundles.create({ id, embargo: 'CVE-1', submitter: m, header: new Uint8Array([1]), trees: ['linux-6.1.y'], workloads: [], payloadBytes: 1, stanzas }, T0);
+  const accepted = store.bundles.accept(id, T0);
+  assert.deepEqual(accepted.jobs.map((job) => job.agentName), ['alice']);
+  assert.deepEqual(accepted.agents.map((agent) => [agent.name, agent.declaration?.concurrency]), [['alice', 2]], 'bob declares no targeted tree, outsider is no tester');
+  assert.deepEqual(store.bundles.accept(id, T0 + 1).agents, []);
+});
+
 test('ERROR is retried up to the limit and FAIL is not (THREAT 19); resent results count once', async (t) => {
   const store = await tempStore(t, { policy });
   const alice = enrolAgent(store, 'alice', { concurrency: 4 });

@@ -61,7 +61,7 @@ async function startLab(t: TestContext): Promise<Lab> {
     offerAfter: async (work, agentsOf) => {
       const value = await commits.run(work);
       offers.count++;
-      offers.agents.push(...agentsOf(value));
+      offers.agents.push(...agentsOf(value).map((agent) => agent.name));
       return value;
     },
     notify: (note) => void notes.push(note),
