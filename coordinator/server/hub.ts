@@ -35,7 +35,7 @@ export interface Hub {
   isActive(partyId: number): boolean;
   /** Offers every job waiting for this agent (and resends unanswered offers) on its open connections. */
   offerTo(agentName: string): void;
-  /** Offers to every connected agent that has waiting jobs (after a bundle is accepted or rewrapped). */
+  /** Offers to every connected agent that has waiting jobs (after a bundle is rewrapped, or another process changed the store). */
   offerToAll(): void;
   /**
    * Runs `work` in the next group commit and, in the same transaction, offers to the connected

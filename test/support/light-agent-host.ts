@@ -26,7 +26,7 @@ function status(): HostStatus {
   const s: HostStatus = {
     agents: agents.length, connected: 0, offeredAgents: 0, jobs: 0, offers: 0, signed: 0, held: 0, resultsSent: 0, acked: 0, duplicateAcks: 0,
     connects: 0, connectFailures: 0, refusedProgress: 0, lastFirstOfferAt: null, offerEnvelopeBytes: 0, firstSentAt: null, lastAckAt: null, errors: [],
-    plainOpen: openPlain().length, plainReceived: 0, plainMessages, plainFirstSentAt, plainLastAt: null,
+    plainOpen: openPlainSockets().length, plainReceived: 0, plainMessages, plainFirstSentAt, plainLastAt: null,
   };
   for (const agent of agents) {
     const c = agent.counters;
@@ -70,13 +70,13 @@ async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<void>)
   for (let i = 0; i < items.length; i += PARALLEL_HANDSHAKES) await Promise.all(items.slice(i, i + PARALLEL_HANDSHAKES).map(fn));
 }
 
-function openPlain(): WebSocket[] {
+function openPlainSockets(): WebSocket[] {
   return plain.filter((p) => p.socket.readyState === WebSocket.OPEN).map((p) => p.socket);
 }
 
 /** Deals the results over the open plain clients, then sends them all in one turn. */
 function plainSend(results: readonly string[]): void {
-  const clients = openPlain();
+  const clients = openPlainSockets();
   if (clients.length === 0) throw new Error('No open plain client to send results from: connect them first');
   const frames = results.map((b64) => Buffer.from(b64, 'base64'));
   plainFirstSentAt = monotonicMs();
