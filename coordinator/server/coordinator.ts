@@ -85,6 +85,11 @@ export async function startCoordinator(dataDir: string, options: CoordinatorOpti
     : null;
   const notifier = new Notifier(store, { logger, metrics, mailQueued: () => mailer?.wake(), webhooks });
   const verifier = new VerifyPool(options.verifyThreads);
+  await verifier.ready().catch(async (error: unknown) => {
+    await verifier.close();
+    store.close();
+    throw error;
+  });
   const offers = new OfferScheduler({ store, registry, commits, logger, metrics });
   const timings: SessionTimings = { heartbeatIntervalMs: options.heartbeatIntervalMs ?? Math.min(DEFAULT_HEARTBEAT_INTERVAL_MS, policy.leaseMs / 3), leaseMs: policy.leaseMs };
   const completion = new BundleCompletion({

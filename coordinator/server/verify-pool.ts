@@ -37,14 +37,38 @@ interface Thread {
 
 export class VerifyPool {
   readonly #threads: Thread[] = [];
+  readonly #script: URL;
   #queued: Array<{ request: VerifyRequest; waiting: Waiting }> = [];
   #scheduled: NodeJS.Immediate | null = null;
   #nextId = 1;
   #next = 0;
   #closed = false;
 
-  constructor(threads = DEFAULT_VERIFY_THREADS) {
+  /** `script` is the threads' code (the tests give one that cannot load). */
+  constructor(threads = DEFAULT_VERIFY_THREADS, options: { script?: URL } = {}) {
+    this.#script = options.script ?? WORKER_SCRIPT;
     for (let i = 0; i < Math.max(1, threads); i++) this.#threads.push(this.#spawn());
+  }
+
+  /**
+   * Resolves once every thread has loaded its code and answered an empty batch: the coordinator
+   * waits for this before it listens, so a thread that cannot start stops the start with this
+   * error instead of the first result, and the threads' memory is taken before any agent connects.
+   */
+  async ready(): Promise<void> {
+    await Promise.all(this.#threads.map(({ worker }) => new Promise<void>((resolve, reject) => {
+      const answered = () => {
+        worker.off('error', failed);
+        resolve();
+      };
+      const failed = (error: Error) => {
+        worker.off('message', answered);
+        reject(new DarkroomError('VERIFY_FAILED', `A result verifier thread could not start: ${error.message}`, { cause: error }));
+      };
+      worker.once('message', answered);
+      worker.once('error', failed);
+      worker.postMessage([]);
+    })));
   }
 
   /** Verifies a SignedResult against the key it must come from, as `verifySignedResult` does. */
@@ -86,7 +110,7 @@ export class VerifyPool {
   }
 
   #spawn(): Thread {
-    const thread: Thread = { worker: new Worker(WORKER_SCRIPT), inFlight: new Map() };
+    const thread: Thread = { worker: new Worker(this.#script), inFlight: new Map() };
     thread.worker.unref();
     thread.worker.on('message', (answers: VerifyAnswer[]) => {
       for (const answer of answers) {

@@ -49,3 +49,15 @@ test('closing the pool fails what is still waiting and refuses new work', async 
   await refused;
   await assert.rejects(pool.verify(signed(agent, 'job-2'), agent.signKey), { code: 'VERIFY_CLOSED' });
 });
+
+test('ready resolves once every thread has answered; a thread that cannot load fails it with VERIFY_FAILED', async (t) => {
+  const pool = new VerifyPool(2);
+  t.after(() => pool.close());
+  await pool.ready();
+  const agent = generateIdentity();
+  assert.equal((await pool.verify(signed(agent, 'job-1'), agent.signKey)).result.jobId, 'job-1');
+
+  const broken = new VerifyPool(1, { script: new URL('./no-such-verify-worker.js', import.meta.url) });
+  t.after(() => broken.close());
+  await assert.rejects(broken.ready(), { code: 'VERIFY_FAILED', message: /^A result verifier thread could not start: .*no-such-verify-worker/ });
+});
