@@ -124,7 +124,11 @@ export class OfferScheduler {
     const names = [...agentNames].filter((name) => registry.isConnected(name) && !this.#queued.has(name));
     if (names.length === 0) return;
     for (const name of names) this.#queued.add(name);
-    this.#plan(() => undefined, () => agentsNamed(this.#context.store, names)).catch((error: unknown) => {
+    const planning = () => {
+      for (const name of names) this.#queued.delete(name);
+      return agentsNamed(this.#context.store, names);
+    };
+    this.#plan(() => undefined, planning).catch((error: unknown) => {
       for (const name of names) this.#queued.delete(name);
       logger.error({ agents: names.length, err: messageOf(error) }, 'offering jobs failed; will try again on the next change');
     });
@@ -148,7 +152,6 @@ export class OfferScheduler {
     const planned = await commits.run(() => {
       const value = work();
       const agents = agentsOf(value).filter((agent) => registry.isConnected(agent.name));
-      for (const agent of agents) this.#queued.delete(agent.name);
       return { value, plans: this.#planned(agents) };
     });
     let offers = 0;
