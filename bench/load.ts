@@ -110,6 +110,7 @@ function fanOutReport(rounds: readonly Round[], { baselineMs, floorMs, frameByte
       what: `the same server first commits one job row per client (one transaction, synchronous FULL, the coordinator's job indexes) and seals the ${frameBytes} bytes for each client under a key of its own, median of ${BASELINE_ROUNDS} rounds after the baseline's`,
       median_ms: round(floorMs, 1),
       ratio_to_baseline: round(floorMs / baselineMs, 2),
+      fan_out_ratio_to_floor: round(fanoutMs / floorMs, 2),
     },
   };
 }
@@ -131,6 +132,8 @@ function ingestReport(ingest: Awaited<ReturnType<typeof ingestBurst>>) {
       per_server_cpu_second: round(ingest.floor.perCpuSecond, 0),
       ratio_to_baseline: round(ingest.floor.perSecond / ingest.baseline.perSecond, 2),
       cpu_ratio_to_baseline: round(ingest.floor.perCpuSecond / ingest.baseline.perCpuSecond, 2),
+      ingest_ratio_to_floor: round(ingest.perSecond / ingest.floor.perSecond, 2),
+      ingest_cpu_ratio_to_floor: round(ingest.perCpuSecond / ingest.floor.perCpuSecond, 2),
     },
     note: 'the per-CPU-second figures are less sensitive to the other processes on this shared machine than wall time',
     goal_per_second: GOALS.ingestPerSecond,
