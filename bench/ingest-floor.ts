@@ -13,11 +13,11 @@ const SERVER_SCRIPT = new URL('./ingest-floor-server.js', import.meta.url);
 export async function ingestFloorPerSecond(fleet: LightFleet, options: { dir: string; clients: number; signed: readonly Uint8Array[] }): Promise<{ perSecond: number; perCpuSecond: number }> {
   const server = fork(SERVER_SCRIPT, [join(options.dir, 'floor.db')], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const refusals: string[] = [];
-  const next = (kind: FloorReply['kind']) => new Promise<FloorReply>((resolve) => {
+  const next = <K extends FloorReply['kind']>(kind: K) => new Promise<Extract<FloorReply, { kind: K }>>((resolve) => {
     const onMessage = (reply: FloorReply) => {
       if (reply.kind !== kind) return;
       server.off('message', onMessage);
-      resolve(reply);
+      resolve(reply as Extract<FloorReply, { kind: K }>);
     };
     server.on('message', onMessage);
   });
@@ -27,12 +27,10 @@ export async function ingestFloorPerSecond(fleet: LightFleet, options: { dir: st
   const cpuMs = async () => {
     const answer = next('cpu');
     server.send({ kind: 'cpu' } satisfies FloorCommand);
-    const reply = await answer;
-    return reply.kind === 'cpu' ? reply.ms : Number.NaN;
+    return (await answer).ms;
   };
   try {
     const listening = await next('listening');
-    if (listening.kind !== 'listening') throw new Error(`Ingest floor server answered '${listening.kind}' before listening`);
     await fleet.plainConnect(`ws://127.0.0.1:${listening.port}`, options.clients);
     await fleet.resetMarks();
     const cpuBefore = await cpuMs();

@@ -17,9 +17,13 @@ function connection(name: string): Connected & { pushed: Uint8Array[] } {
   return { name, role: 'agent', channel, connectedAt: 0, pushed };
 }
 
-/** Until `done` holds, one turn of the event loop at a time (the commit runs on setImmediate). */
+/** `count` turns of the event loop, or fewer once `done` holds (the commit runs on setImmediate). */
+async function turns(count: number, done: () => boolean = () => false): Promise<void> {
+  for (let turn = 0; turn < count && !done(); turn++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 async function turnsUntil(done: () => boolean, what: string): Promise<void> {
-  for (let turn = 0; turn < 100 && !done(); turn++) await new Promise((resolve) => setImmediate(resolve));
+  await turns(100, done);
   assert.ok(done(), what);
 }
 
@@ -38,7 +42,7 @@ test('asked twice before the commit, an agent is planned once; gone before the c
   offers.offerTo(['alice']);
   offers.offerTo(['alice']);
   await turnsUntil(() => first.pushed.length > 0, 'the queued job is offered');
-  for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+  await turns(5);
   assert.equal(first.pushed.length, 1, 'one plan for two asks: the job is offered once');
 
   firstLeaves();
@@ -47,7 +51,7 @@ test('asked twice before the commit, an agent is planned once; gone before the c
   const leave = registry.add(gone);
   offers.offerTo(['alice']);
   leave();
-  for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+  await turns(5);
   assert.equal(gone.pushed.length, 0, 'nothing is pushed to a connection that left before the commit');
 
   const back = connection('alice');
